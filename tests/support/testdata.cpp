@@ -1,0 +1,101 @@
+#include "support/testdata.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace kantu::test {
+
+namespace fs = std::filesystem;
+
+const std::string& testdata_dir() {
+  static const std::string dir = [] {
+    const char* env = std::getenv("KANTU_TESTDATA");
+    std::string d = (env && *env) ? env : KANTU_TESTDATA_DEFAULT;
+    if (!fs::exists(fs::path(d) / "README.md") || !fs::exists(fs::path(d) / "goldens")) {
+      throw std::runtime_error(
+          "shared test data not found at '" + d +
+          "' (expected README.md and goldens/ there). Set KANTU_TESTDATA to the shared folder.");
+    }
+    return fs::canonical(d).string();
+  }();
+  return dir;
+}
+
+std::string testdata(const std::string& relative) {
+  std::string p = testdata_dir() + "/" + relative;
+  if (!fs::exists(p)) throw std::runtime_error("test data file missing: " + p);
+  return p;
+}
+
+std::string make_temp_dir(const std::string& hint) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = hint;
+  if (info) name += std::string("_") + info->test_suite_name() + "_" + info->name();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+  }
+  fs::path dir = fs::path(KANTU_BINARY_DIR) / "test-tmp" / (name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+void write_text_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+namespace {
+std::string slurp_fd(int fd) {
+  std::string s;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  // stdout and stderr go to temp files so a chatty child can never deadlock on a pipe.
+  fs::path dir = fs::path(KANTU_BINARY_DIR) / "test-tmp";
+  fs::create_directories(dir);
+  std::string base = (dir / ("cmd_" + std::to_string(::getpid()))).string();
+  std::string in_path = base + ".in", out_path = base + ".out", err_path = base + ".err";
+  write_text_file(in_path, stdin_text);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  CommandResult result;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int out = ::open(out_path.c_str(), O_RDONLY);
+  int err = ::open(err_path.c_str(), O_RDONLY);
+  result.out = slurp_fd(out);
+  result.err = slurp_fd(err);
+  ::close(out);
+  ::close(err);
+  return result;
+}
+
+}  // namespace kantu::test

@@ -1,0 +1,27 @@
+// Where the shared test data (../shared: tiny models, goldens, images) lives, and
+// small helpers for tests. KANTU_TESTDATA overrides the configured default. A
+// missing folder is a hard failure, never a silent skip.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kantu::test {
+
+// The shared data root; throws std::runtime_error with a clear message if absent.
+const std::string& testdata_dir();
+// testdata_dir() + "/" + relative; fails the test loudly if the path does not exist.
+std::string testdata(const std::string& relative);
+// A fresh empty directory for this test under the build tree, removed at exit of the test.
+std::string make_temp_dir(const std::string& hint);
+void write_text_file(const std::string& path, const std::string& content);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs a program with arguments (no shell) and captures stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+
+}  // namespace kantu::test
