@@ -1,0 +1,63 @@
+// The math the models need, on float32 activations. Each op has one scalar reference
+// (ops_ref.cpp: the definition, also the portable fallback) and SIMD versions
+// (*_avx2.cpp, *_avx512.cpp) picked once at start-up from CPUID (see dispatch.h).
+// Weights stay in their stored type; activations are float32 row-major.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+
+namespace kantu::kernels {
+
+// A weight matrix W [rows = out_features, cols = in_features], row-major, in its
+// stored element type, usually straight from the mapped file (never copied).
+struct WeightMatrix {
+  DType dtype = DType::kBF16;  // kF32, kF16 or kBF16 (quantized types come later)
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+};
+
+// y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows] if not null). x and y are dense row-major.
+// n = 1 is the decode GEMV; n > 1 is prefill / vision GEMM. pool may be null (one thread).
+void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+            ThreadPool* pool);
+
+// Row-wise norms over `dim` for n rows. weight/bias are float32 [dim]; bias may be null.
+void rms_norm(const float* x, const float* weight, int64_t n, int64_t dim, float eps, float* y);
+void layer_norm(const float* x, const float* weight, const float* bias, int64_t n, int64_t dim,
+                float eps, float* y);
+
+// In place, element-wise over n values.
+void gelu_tanh(float* x, int64_t n);  // 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
+void gelu_erf(float* x, int64_t n);   // 0.5x(1 + erf(x/sqrt(2)))
+// out[i] = silu(gate[i]) * up[i]
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+void add(const float* a, const float* b, float* out, int64_t n);  // out may alias a or b
+
+// NeoX (rotate-half) rotary embedding on one head vector of size head_dim (even):
+// pair (d, d + head_dim/2) is rotated by angle d, given cos[d], sin[d] for d < head_dim/2.
+void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head_dim);
+
+// Scaled dot-product attention with grouped KV heads.
+//   q   [n_q, n_heads * head_dim]     row stride q_stride floats
+//   k,v [n_kv, n_kv_heads * head_dim] row stride kv_stride floats
+//   out [n_q, n_heads * head_dim]     row stride out_stride floats
+// Query head h uses KV head h / (n_heads / n_kv_heads).
+// causal_offset < 0: every query sees every key (vision). Otherwise query i sees keys
+// 0 .. causal_offset + i (prefill: causal_offset = cache length before this chunk).
+// Softmax in float32.
+struct AttentionShape {
+  int64_t n_q, n_kv;
+  int n_heads, n_kv_heads, head_dim;
+  int64_t q_stride, kv_stride, out_stride;
+  float scale;
+  int64_t causal_offset;
+};
+void attention(const float* q, const float* k, const float* v, float* out,
+               const AttentionShape& shape, ThreadPool* pool);
+
+}  // namespace kantu::kernels
