@@ -3,6 +3,6 @@
 
 namespace kantu::kernels::avx2 {
 
-void fill_table(KernelTable* table) { (void)table; }
+void fill_table(KernelTable* table) { table->matmul = matmul; }
 
 }  // namespace kantu::kernels::avx2

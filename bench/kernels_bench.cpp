@@ -1,0 +1,108 @@
+// Kernel perf mode: GEMV (GB/s of weight bytes), GEMM (GFLOP/s) and attention at 1 and 2
+// threads, in the shapes of Qwen3-VL-2B (text hidden 2048, MLP 6144, vocab 151936; vision
+// hidden 1024, 784 / 3136 patches). KANTU_ISA=scalar|avx2 picks the kernels to measure.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+
+namespace kantu::kernels {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+std::vector<uint16_t> random_bf16(size_t n, uint32_t seed) {
+  std::vector<uint16_t> v(n);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-0.05f, 0.05f);
+  for (auto& h : v) h = f32_to_bf16(dist(rng));
+  return v;
+}
+
+ThreadPool* pool_for(int threads) {
+  static std::unique_ptr<ThreadPool> pools[3];
+  if (!pools[threads]) pools[threads] = std::make_unique<ThreadPool>(threads);
+  return pools[threads].get();
+}
+
+// args: rows, cols, n, threads
+void BM_MatmulBf16(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1), n = state.range(2);
+  ThreadPool* pool = pool_for(static_cast<int>(state.range(3)));
+  const std::vector<uint16_t> w = random_bf16(static_cast<size_t>(rows * cols), 1);
+  const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 2);
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  const WeightMatrix m{DType::kBF16, rows, cols, w.data()};
+  for (auto _ : state) {
+    matmul(x.data(), n, m, nullptr, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iters * rows * cols * 2.0 / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(kernel_table().isa));
+}
+
+void GemvArgs(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({2048, 2048, 1, threads});
+    b->Args({6144, 2048, 1, threads});
+    b->Args({151936, 2048, 1, threads});
+  }
+}
+BENCHMARK(BM_MatmulBf16)->Name("gemv_bf16")->Apply(GemvArgs)->UseRealTime()->MinTime(0.5);
+
+void GemmArgs(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({2048, 2048, 128, threads});
+    b->Args({2048, 2048, 512, threads});
+    b->Args({1024, 1024, 784, threads});
+  }
+}
+BENCHMARK(BM_MatmulBf16)->Name("gemm_bf16")->Apply(GemmArgs)->UseRealTime()->MinTime(0.5);
+
+// Vision attention (2B: 16 heads of 64, no mask). args: tokens, threads
+void BM_Attention(benchmark::State& state) {
+  const int64_t tokens = state.range(0);
+  ThreadPool* pool = pool_for(static_cast<int>(state.range(1)));
+  const int heads = 16, head_dim = 64;
+  const int64_t width = heads * head_dim;
+  const std::vector<float> q = random_floats(static_cast<size_t>(tokens * width), 1);
+  const std::vector<float> k = random_floats(static_cast<size_t>(tokens * width), 2);
+  const std::vector<float> v = random_floats(static_cast<size_t>(tokens * width), 3);
+  std::vector<float> out(q.size());
+  const AttentionShape s{tokens, tokens, heads, heads, head_dim, width, width, width, 0.125f, -1};
+  for (auto _ : state) {
+    attention(q.data(), k.data(), v.data(), out.data(), s, pool);
+    benchmark::DoNotOptimize(out.data());
+  }
+  // QKᵀ and PV: 2 matmuls of tokens² × head_dim per head.
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 4.0 * heads * tokens * tokens * head_dim / 1e9,
+      benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(kernel_table().isa));
+}
+BENCHMARK(BM_Attention)
+    ->Name("attention_vision")
+    ->ArgsProduct({{784, 3136}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace kantu::kernels
+
+BENCHMARK_MAIN();

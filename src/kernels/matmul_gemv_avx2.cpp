@@ -1,0 +1,110 @@
+// y[n, rows] = x[n, cols] · Wᵀ for small n (decode): memory-bound, so each weight row is
+// streamed once from memory for all n x-rows, R rows at a time, with independent
+// accumulators to hide the FMA latency.
+#include <algorithm>
+
+#include "kernels/matmul_avx2.h"
+#include "kernels/simd_avx2.h"
+
+namespace kantu::kernels::avx2 {
+namespace {
+
+// y[i * ldy + j] (+)= x_i · w_j for i < NX, j < R, with U-way unrolling over columns.
+template <class L, int NX, int R, int U>
+void dot_block(const float* x, int64_t cols, const typename L::T* w, const float* bias,
+               float* y, int64_t ldy) {
+  __m256 acc[U][NX][R];
+  for (int u = 0; u < U; ++u)
+    for (int i = 0; i < NX; ++i)
+      for (int j = 0; j < R; ++j) acc[u][i][j] = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + 8 * U <= cols; c += 8 * U) {
+    for (int u = 0; u < U; ++u) {
+      __m256 xv[NX];
+      for (int i = 0; i < NX; ++i) xv[i] = _mm256_loadu_ps(x + i * cols + c + 8 * u);
+      for (int j = 0; j < R; ++j) {
+        const __m256 wv = L::load8(w + j * cols + c + 8 * u);
+        for (int i = 0; i < NX; ++i) acc[u][i][j] = _mm256_fmadd_ps(xv[i], wv, acc[u][i][j]);
+      }
+    }
+  }
+  for (; c + 8 <= cols; c += 8) {
+    __m256 xv[NX];
+    for (int i = 0; i < NX; ++i) xv[i] = _mm256_loadu_ps(x + i * cols + c);
+    for (int j = 0; j < R; ++j) {
+      const __m256 wv = L::load8(w + j * cols + c);
+      for (int i = 0; i < NX; ++i) acc[0][i][j] = _mm256_fmadd_ps(xv[i], wv, acc[0][i][j]);
+    }
+  }
+  for (int u = 1; u < U; ++u)
+    for (int i = 0; i < NX; ++i)
+      for (int j = 0; j < R; ++j) acc[0][i][j] = _mm256_add_ps(acc[0][i][j], acc[u][i][j]);
+  for (int i = 0; i < NX; ++i) {
+    float sums[R];
+    if constexpr (R == 4) {
+      _mm_storeu_ps(sums, hsum4(acc[0][i][0], acc[0][i][1], acc[0][i][2], acc[0][i][3]));
+    } else {
+      for (int j = 0; j < R; ++j) sums[j] = hsum(acc[0][i][j]);
+    }
+    for (int j = 0; j < R; ++j) {
+      float s = sums[j];
+      for (int64_t t = c; t < cols; ++t) s += x[i * cols + t] * L::load1(w + j * cols + t);
+      if (bias != nullptr) s += bias[j];
+      y[i * ldy + j] = s;
+    }
+  }
+}
+
+template <class L, int NX>
+void gemv_range(const float* x, int64_t rows, int64_t cols, const typename L::T* w,
+                const float* bias, float* y, int64_t r0, int64_t r1) {
+  constexpr int kU = NX == 1 ? 2 : 1;
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4)
+    dot_block<L, NX, 4, kU>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+  for (; r < r1; ++r)
+    dot_block<L, NX, 1, kU>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+}
+
+template <class L>
+void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                ThreadPool* pool) {
+  const auto* wd = static_cast<const typename L::T*>(w.data);
+  auto run = [&](int64_t r0, int64_t r1) {
+    switch (n) {
+      case 1:
+        gemv_range<L, 1>(x, w.rows, w.cols, wd, bias, y, r0, r1);
+        break;
+      case 2:
+        gemv_range<L, 2>(x, w.rows, w.cols, wd, bias, y, r0, r1);
+        break;
+      default:
+        gemv_range<L, 3>(x, w.rows, w.cols, wd, bias, y, r0, r1);
+        break;
+    }
+  };
+  // Work units of 4 rows keep every range on the 4-row fast path.
+  const int64_t units = (w.rows + 3) / 4;
+  if (pool == nullptr || pool->size() == 1 || w.rows * w.cols < 64 * 1024) {
+    run(0, w.rows);
+    return;
+  }
+  pool->parallel_ranges(
+      units, [&](int64_t u0, int64_t u1) { run(u0 * 4, std::min(w.rows, u1 * 4)); }, 4);
+}
+
+}  // namespace
+
+void gemv(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+          ThreadPool* pool) {
+  switch (w.dtype) {
+    case DType::kBF16:
+      return gemv_typed<Bf16Weights>(x, n, w, bias, y, pool);
+    case DType::kF16:
+      return gemv_typed<F16Weights>(x, n, w, bias, y, pool);
+    default:
+      return gemv_typed<F32Weights>(x, n, w, bias, y, pool);
+  }
+}
+
+}  // namespace kantu::kernels::avx2

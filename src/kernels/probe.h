@@ -1,0 +1,15 @@
+// Machine-peak probes for bench/probe_bench.cpp: what the kernels are measured against.
+#pragma once
+
+#include <cstdint>
+
+namespace kantu::kernels {
+
+// Runs `iters` rounds of 12 independent 8-wide FMAs (192 flops a round) on registers and
+// returns a value that depends on all of them. Needs AVX2+FMA (check isa_supported).
+float probe_fma_avx2(int64_t iters, float seed);
+
+// Sums n floats with wide loads and several accumulators: read bandwidth of a big buffer.
+float probe_sum_avx2(const float* data, int64_t n);
+
+}  // namespace kantu::kernels

@@ -1,0 +1,125 @@
+// Every SIMD matmul against the scalar reference: each weight type, GEMV and GEMM paths,
+// shapes that are not multiples of the vector width or of the blocking, 1-3 threads.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernel_test_util.h"
+#include "kernels/ref.h"
+
+namespace kantu::kernels {
+namespace {
+
+using test::pool_size;
+
+struct Weights {
+  std::vector<float> f32;
+  std::vector<uint16_t> u16;
+  WeightMatrix matrix(DType dtype, int64_t rows, int64_t cols) const {
+    return WeightMatrix{dtype, rows, cols,
+                        dtype == DType::kF32 ? static_cast<const void*>(f32.data())
+                                             : static_cast<const void*>(u16.data())};
+  }
+};
+
+Weights make_weights(DType dtype, int64_t rows, int64_t cols, uint32_t seed) {
+  Weights w;
+  w.f32 = test::random_floats(static_cast<size_t>(rows * cols), seed);
+  if (dtype == DType::kBF16)
+    for (float f : w.f32) w.u16.push_back(f32_to_bf16(f));
+  if (dtype == DType::kF16)
+    for (float f : w.f32) w.u16.push_back(f32_to_f16(f));
+  return w;
+}
+
+// |y - ref| <= tol * (sum_c |x_c w_c| + |bias|): relative to the size of the terms, which
+// is what float32 accumulation can promise when terms cancel.
+void expect_close(const KernelTable& table, DType dtype, int64_t n, int64_t rows, int64_t cols,
+                  bool with_bias, ThreadPool* pool) {
+  const uint32_t seed = static_cast<uint32_t>(n * 7919 + rows * 131 + cols);
+  const Weights w = make_weights(dtype, rows, cols, seed);
+  const WeightMatrix m = w.matrix(dtype, rows, cols);
+  const std::vector<float> x = test::random_floats(static_cast<size_t>(n * cols), seed + 1);
+  const std::vector<float> bias = test::random_floats(static_cast<size_t>(rows), seed + 2);
+  const float* b = with_bias ? bias.data() : nullptr;
+  std::vector<float> want(static_cast<size_t>(n * rows)), got(want.size(), NAN);
+  ref::matmul(x.data(), n, m, b, want.data(), nullptr);
+  table.matmul(x.data(), n, m, b, got.data(), pool);
+  // Magnitudes: the reference on |x| and |W|.
+  std::vector<float> wabs(w.f32.size());
+  for (size_t i = 0; i < wabs.size(); ++i)
+    wabs[i] = std::fabs(dtype == DType::kBF16   ? bf16_to_f32(w.u16[i])
+                        : dtype == DType::kF16 ? f16_to_f32(w.u16[i])
+                                               : w.f32[i]);
+  std::vector<float> xabs(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xabs[i] = std::fabs(x[i]);
+  std::vector<float> scale(want.size());
+  ref::matmul(xabs.data(), n, WeightMatrix{DType::kF32, rows, cols, wabs.data()}, nullptr,
+              scale.data(), nullptr);
+  int bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const size_t at = static_cast<size_t>(i * rows + r);
+      const double tol = 1e-5 * (scale[at] + (b ? std::fabs(b[r]) : 0.0)) + 1e-30;
+      if (!(std::fabs(got[at] - want[at]) <= tol) && ++bad <= 3) {
+        ADD_FAILURE() << isa_name(table.isa) << " " << dtype_name(dtype) << " n=" << n
+                      << " rows=" << rows << " cols=" << cols << " threads=" << pool_size(pool)
+                      << " at (" << i << "," << r << "): got " << got[at] << " want "
+                      << want[at];
+      }
+    }
+  }
+}
+
+TEST(Matmul, MatchesReferenceOnOddShapes) {
+  for (const KernelTable* table : test::simd_tables()) {
+    for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
+      for (int64_t n : {1, 2, 3, 4, 7, 33}) {
+        for (int64_t cols : {1, 15, 17, 67, 1000}) {
+          for (int64_t rows : {1, 5, 19, 37}) {
+            expect_close(*table, dtype, n, rows, cols, (rows + n) % 2 == 0, nullptr);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, MatchesReferenceAcrossBlocksAndThreads) {
+  // rows > one task's 128 weight rows, n > one task's 192 x rows, cols > one 256 slice.
+  for (const KernelTable* table : test::simd_tables()) {
+    for (ThreadPool* pool : test::pools()) {
+      for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
+        expect_close(*table, dtype, 1, 301, 520, true, pool);
+        expect_close(*table, dtype, 3, 130, 263, false, pool);
+        expect_close(*table, dtype, 200, 131, 300, true, pool);
+      }
+    }
+  }
+}
+
+TEST(Matmul, EmptyColumnsGiveTheBias) {
+  const float bias[] = {1.5f, -2.f, 3.f};
+  for (const KernelTable* table : test::simd_tables()) {
+    for (int64_t n : {1, 5}) {
+      std::vector<float> y(static_cast<size_t>(n * 3), NAN);
+      const float dummy = 0.f;
+      table->matmul(&dummy, n, WeightMatrix{DType::kBF16, 3, 0, &dummy}, bias, y.data(), nullptr);
+      for (int64_t i = 0; i < n; ++i)
+        for (int r = 0; r < 3; ++r) EXPECT_EQ(y[i * 3 + r], bias[r]);
+    }
+  }
+}
+
+TEST(Matmul, PublicEntryPointUsesTheChosenTable) {
+  const Weights w = make_weights(DType::kBF16, 9, 33, 5);
+  const WeightMatrix m = w.matrix(DType::kBF16, 9, 33);
+  const std::vector<float> x = test::random_floats(5 * 33, 6);
+  std::vector<float> want(45), got(45);
+  ref::matmul(x.data(), 5, m, nullptr, want.data(), nullptr);
+  matmul(x.data(), 5, m, nullptr, got.data(), test::pools()[1]);
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4);
+}
+
+}  // namespace
+}  // namespace kantu::kernels
