@@ -3,6 +3,15 @@
 
 namespace kantu::kernels::avx2 {
 
-void fill_table(KernelTable* table) { table->matmul = matmul; }
+void fill_table(KernelTable* table) {
+  table->matmul = matmul;
+  table->rms_norm = rms_norm;
+  table->layer_norm = layer_norm;
+  table->gelu_tanh = gelu_tanh;
+  table->gelu_erf = gelu_erf;
+  table->silu_mul = silu_mul;
+  table->add = add;
+  table->rope_rotate_half = rope_rotate_half;
+}
 
 }  // namespace kantu::kernels::avx2

@@ -8,88 +8,16 @@
 #include <vector>
 
 #include "kernels/matmul_avx2.h"
-#include "kernels/simd_avx2.h"
+#include "kernels/gemm_tile_avx2.h"
 
 namespace kantu::kernels::avx2 {
 namespace {
 
-constexpr int kMr = 6;    // x rows per register tile
-constexpr int kNr = 16;   // weight rows per register tile (2 ymm)
+constexpr int kMr = kTileRows;
+constexpr int kNr = kPanelCols;
 constexpr int64_t kKc = 256;  // columns per slice: a panel is 16 KB, stays in L1
 constexpr int64_t kNc = 128;  // weight rows per task: the packed block is 128 KB, in L2
 constexpr int64_t kMc = 192;  // x rows per task: 192 KB per slice, in L2
-
-// Packs rows [0, n_valid) of w (row stride ld) and columns [0, kc) into dst[kc][16]
-// (float32); rows n_valid..15 are zero.
-template <class L>
-void pack_panel(const typename L::T* w, int64_t ld, int n_valid, int64_t kc, float* dst) {
-  int64_t k = 0;
-  for (; k + 8 <= kc; k += 8) {
-    for (int half = 0; half < 2; ++half) {
-      __m256 r[8];
-      for (int j = 0; j < 8; ++j) {
-        const int row = half * 8 + j;
-        r[j] = row < n_valid ? L::load8(w + row * ld + k) : _mm256_setzero_ps();
-      }
-      transpose8(r);
-      for (int t = 0; t < 8; ++t) _mm256_store_ps(dst + (k + t) * kNr + half * 8, r[t]);
-    }
-  }
-  for (; k < kc; ++k)
-    for (int j = 0; j < kNr; ++j) dst[k * kNr + j] = j < n_valid ? L::load1(w + j * ld + k) : 0.f;
-}
-
-// y[MR][n_valid] (row stride ldy) = (first ? bias : y) + x[MR][kc] · panelᵀ.
-template <int MR>
-void tile(const float* x, int64_t ldx, const float* panel, int64_t kc, float* y, int64_t ldy,
-          int n_valid, bool first, const float* bias) {
-  __m256 c[MR][2];
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) c[i][0] = c[i][1] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(panel + k * kNr);
-    const __m256 b1 = _mm256_load_ps(panel + k * kNr + 8);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      const __m256 a = _mm256_broadcast_ss(x + i * ldx + k);
-      c[i][0] = _mm256_fmadd_ps(a, b0, c[i][0]);
-      c[i][1] = _mm256_fmadd_ps(a, b1, c[i][1]);
-    }
-  }
-  // Spill the tile once (constant indices only, so the accumulators stay in registers
-  // inside the loop), then add it to the base: the bias on the first slice, else y.
-  alignas(32) float out[MR][kNr];
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    _mm256_store_ps(out[i], c[i][0]);
-    _mm256_store_ps(out[i] + 8, c[i][1]);
-  }
-  for (int i = 0; i < MR; ++i) {
-    float* yi = y + i * ldy;
-    if (n_valid == kNr) {
-      __m256 base0 = _mm256_setzero_ps(), base1 = _mm256_setzero_ps();
-      if (!first) {
-        base0 = _mm256_loadu_ps(yi);
-        base1 = _mm256_loadu_ps(yi + 8);
-      } else if (bias != nullptr) {
-        base0 = _mm256_loadu_ps(bias);
-        base1 = _mm256_loadu_ps(bias + 8);
-      }
-      _mm256_storeu_ps(yi, _mm256_add_ps(base0, _mm256_load_ps(out[i])));
-      _mm256_storeu_ps(yi + 8, _mm256_add_ps(base1, _mm256_load_ps(out[i] + 8)));
-    } else {
-      for (int j = 0; j < n_valid; ++j) {
-        const float base = first ? (bias != nullptr ? bias[j] : 0.f) : yi[j];
-        yi[j] = base + out[i][j];
-      }
-    }
-  }
-}
-
-using TileFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int, bool,
-                        const float*);
-constexpr TileFn kTiles[kMr + 1] = {nullptr,  tile<1>, tile<2>, tile<3>,
-                                    tile<4>, tile<5>, tile<6>};
 
 std::vector<float>& packed_buffer() {
   thread_local std::vector<float> buffer;
@@ -123,7 +51,8 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
       const float* b = bias != nullptr ? bias + r : nullptr;
       for (int64_t i = i0; i < i1; i += kMr) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, i1 - i));
-        kTiles[mr](x + i * cols + k0, cols, panel, kc, y + i * rows + r, rows, n_valid, first, b);
+        run_tile<2>(mr, x + i * cols + k0, cols, panel, kNr, kc, y + i * rows + r, rows, n_valid,
+                    !first, b);
       }
     }
     if (cols == 0) break;

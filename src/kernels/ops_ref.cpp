@@ -91,18 +91,21 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
   }
 }
 
+// 0.5x(1 + tanh(u)) written as x / (1 + e^-2u), the same value without the cancellation of
+// 1 + tanh(u) for x << 0.
 void gelu_tanh(float* x, int64_t n) {
   const double k = std::sqrt(2.0 / M_PI);
   for (int64_t i = 0; i < n; ++i) {
     const double v = x[i];
-    x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v))));
+    x[i] = static_cast<float>(v / (1.0 + std::exp(-2.0 * k * (v + 0.044715 * v * v * v))));
   }
 }
 
+// 0.5x(1 + erf(x/√2)) written as 0.5x·erfc(-x/√2), again free of cancellation for x << 0.
 void gelu_erf(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double v = x[i];
-    x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
+    x[i] = static_cast<float>(0.5 * v * std::erfc(-v * M_SQRT1_2));
   }
 }
 
