@@ -12,6 +12,7 @@ void fill_table(KernelTable* table) {
   table->silu_mul = silu_mul;
   table->add = add;
   table->rope_rotate_half = rope_rotate_half;
+  table->attention = attention;
 }
 
 }  // namespace kantu::kernels::avx2

@@ -31,11 +31,7 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
   const int64_t cols = w.cols, rows = w.rows;
   const auto* wd = static_cast<const typename L::T*>(w.data);
   const int64_t n_panels = (r1 - r0 + kNr - 1) / kNr;
-  std::vector<float>& packed = packed_buffer();
-  // +8 floats so the data can start on a 32-byte boundary.
-  packed.resize(static_cast<size_t>(n_panels * kNr * kKc + 8));
-  float* base = packed.data();
-  base += (8 - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % 8) % 8;
+  float* base = aligned_scratch(packed_buffer(), static_cast<size_t>(n_panels * kNr * kKc));
   for (int64_t k0 = 0; k0 < cols || k0 == 0; k0 += kKc) {
     const int64_t kc = std::min(kKc, cols - k0);
     const bool first = k0 == 0;

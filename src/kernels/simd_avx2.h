@@ -5,10 +5,18 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "core/half.h"
 
 namespace kantu::kernels::avx2 {
+
+// n floats of per-thread scratch starting on a 32-byte boundary (contents unspecified).
+inline float* aligned_scratch(std::vector<float>& buffer, size_t n) {
+  buffer.resize(n + 8);
+  float* p = buffer.data();
+  return p + (8 - (reinterpret_cast<uintptr_t>(p) / sizeof(float)) % 8) % 8;
+}
 
 // Loading 8 weights of one stored type as float32, plus the scalar form for tails.
 struct Bf16Weights {
