@@ -1,0 +1,86 @@
+// The Qwen2-family byte-level BPE tokenizer, matching Hugging Face's reference
+// (Qwen2Tokenizer, transformers 4.57) id for id:
+//   text --check UTF-8--> NFC --split on added tokens--> regex pre-tokenizer --> byte-level BPE.
+//
+// Added tokens (<|im_start|>, <think>, ...) are matched as whole strings, leftmost and longest
+// first, before the regex. Which of them may match is the caller's choice (AddedTokenMode):
+//   kAll        every added token; the reference's default (golden "ids").
+//   kNone       none: the strings are tokenized as plain text. This is the reference's
+//               split_special_tokens=True (golden "ids_split_special_tokens"); note that the
+//               slow reference splits the non-special added tokens (<think>, <tool_call>) too,
+//               while HF's fast tokenizer would keep them whole. We follow the golden.
+//   kNonSpecial only added tokens not flagged special (<think>, <tool_call>, ...). Used for
+//               user-supplied chat text: it can never produce a control token such as
+//               <|im_start|> or <|image_pad|>, but writes <think> the way the model saw it.
+// Instances are immutable after loading; encode/decode are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "text/bpe.h"
+#include "text/pretokenizer.h"
+
+namespace kantu::text {
+
+struct AddedToken {
+  int32_t id = 0;
+  std::string content;   // raw UTF-8, not byte-level spelled
+  bool special = false;  // special tokens are dropped by decode(skip_special=true)
+};
+
+enum class AddedTokenMode { kAll, kNonSpecial, kNone };
+
+class Tokenizer {
+ public:
+  // Loads <dir>/tokenizer.json when present, else vocab.json + merges.txt +
+  // tokenizer_config.json. Malformed files throw Error(kCorrupt) naming the file.
+  static Tokenizer load(const std::string& model_dir);
+  static Tokenizer from_tokenizer_json(const std::string& path);
+  static Tokenizer from_vocab_merges(const std::string& vocab_path, const std::string& merges_path,
+                                     const std::string& config_path);
+
+  // Invalid UTF-8 throws Error(kInvalidArgument). parse_special=true is kAll, false is kNone.
+  std::vector<int32_t> encode(std::string_view text, bool parse_special) const;
+  std::vector<int32_t> encode(std::string_view text, AddedTokenMode mode) const;
+
+  // Bytes of regular tokens are joined and decoded as UTF-8 with U+FFFD for ill-formed
+  // sequences; added tokens contribute their content. Unknown ids throw kInvalidArgument.
+  std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
+
+  // HF token strings: byte-level spelling for regular tokens ("Ġworld"), content for added.
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  std::string id_to_token(int32_t id) const;  // throws kInvalidArgument for unknown ids
+
+  bool is_special(int32_t id) const;  // an added token flagged special
+  bool is_added(int32_t id) const;
+  bool is_valid(int32_t id) const;
+  // 1 + the largest token id (regular or added): 151669 for Qwen3-VL.
+  int32_t vocab_size() const { return vocab_size_; }
+  const std::vector<AddedToken>& added_tokens() const { return added_; }
+
+  // Raw bytes of a regular token, or the content of an added token (for streaming decode).
+  std::string_view piece(int32_t id) const;
+
+ private:
+  Tokenizer(BpeModel bpe, std::vector<AddedToken> added, std::string_view pattern);
+  // Appends the ids of NFC text that contains no added token to match.
+  void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
+  // Longest added token allowed by mode that starts at text[pos], or nullptr.
+  const AddedToken* match_added(std::string_view text, size_t pos, AddedTokenMode mode) const;
+
+  BpeModel bpe_;
+  std::vector<AddedToken> added_;                          // sorted by id
+  std::unordered_map<int32_t, size_t> added_by_id_;        // id -> index in added_
+  std::vector<std::vector<size_t>> added_by_first_byte_;   // [256] -> indices, longest first
+  Pretokenizer pretokenizer_;
+  int32_t vocab_size_ = 0;
+};
+
+}  // namespace kantu::text
