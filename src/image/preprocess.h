@@ -1,0 +1,78 @@
+// Qwen2/2.5/3-VL image preprocessing, exactly as the Hugging Face image processor
+// (Qwen2VLImageProcessor[Fast]) does it:
+//   1. smart_resize: the target (h, w) as multiples of patch*merge (32), with Python's
+//      half-to-even round in float64 and the min/max pixel budget;
+//   2. Pillow-exact antialiased bicubic resize to that size (image/resize.h);
+//   3. rescale + normalise per channel, fused as the fast processor does:
+//      x = (u8 - mean*255) / (std*255) in float32 (equal to (u8/255 - mean)/std to 1 ulp);
+//   4. the frame repeated to temporal_patch_size (2) frames, then patchify into rows of
+//      C*T*P*P = 3*2*16*16 = 1536 values in merge-window order (see patchify());
+//   5. grid (t, h, w) in patches, and N/merge^2 image tokens.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "image/image.h"
+
+namespace kantu {
+
+class ThreadPool;
+
+// The preprocessor_config.json values that matter (defaults: Qwen3-VL).
+struct ImagePreprocessConfig {
+  int64_t min_pixels = 65536;     // size.shortest_edge
+  int64_t max_pixels = 16777216;  // size.longest_edge
+  int patch_size = 16;
+  int merge_size = 2;
+  int temporal_patch_size = 2;
+  std::array<double, 3> image_mean{0.5, 0.5, 0.5};
+  std::array<double, 3> image_std{0.5, 0.5, 0.5};
+  double rescale_factor = 1.0 / 255.0;
+
+  int factor() const { return patch_size * merge_size; }
+  int patch_dim() const { return 3 * temporal_patch_size * patch_size * patch_size; }
+};
+
+struct ResizedSize {
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
+// Python's round(): nearest integer, ties to even.
+double round_half_even(double x);
+
+// The HF image smart_resize. Throws Error(kInvalidArgument) for a zero side or an aspect
+// ratio above 200. Like transformers v5, a side never comes out below `factor` (4.57
+// would return 0 there and fail later); otherwise identical to 4.57.
+ResizedSize smart_resize(int64_t height, int64_t width, int64_t factor, int64_t min_pixels,
+                         int64_t max_pixels);
+
+struct PatchGrid {
+  int64_t t = 0, h = 0, w = 0;  // in patches
+  int64_t num_patches() const { return t * h * w; }
+};
+
+struct PreprocessedImage {
+  std::vector<float> pixel_values;  // [grid.num_patches(), patch_dim], row-major
+  PatchGrid grid;
+  int64_t num_tokens = 0;  // grid.num_patches() / merge_size^2
+  RgbImage resized;        // the image after the resize, [h, w, 3]
+};
+
+// Per-channel lookup table u8 -> normalised float for config (fused fast-processor form).
+std::array<std::array<float, 256>, 3> normalize_table(const ImagePreprocessConfig& config);
+
+// Patchifies frames (all the same size, a multiple of factor() on both sides; their count
+// a multiple of temporal_patch_size) into `out` ([t*h*w patches, patch_dim]).
+// Row order: temporal patch, merge-block row, merge-block column, row in block, column in
+// block; values inside a row: [channel][frame in temporal patch][py][px].
+void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessConfig& config,
+              float* out, ThreadPool* pool = nullptr);
+
+// The full image pipeline. pool may be null.
+PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
+                                   ThreadPool* pool = nullptr);
+
+}  // namespace kantu
