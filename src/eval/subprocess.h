@@ -1,0 +1,34 @@
+// A child process with pipes to its stdin and stdout (stderr goes to a file so that a
+// chatty child cannot block). Used to drive the official METEOR and SPICE jars.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace kantu::eval {
+
+class Subprocess {
+ public:
+  // Starts argv[0] (searched in PATH) in directory `cwd`. Throws kNotFound when it
+  // cannot be started.
+  Subprocess(const std::vector<std::string>& argv, const std::string& cwd);
+  ~Subprocess();
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  void write_line(const std::string& line);  // appends '\n'; throws if the child is gone
+  std::string read_line();                   // throws kUnsupported if the child closed stdout
+  void close_stdin();
+  int wait();                     // exit status (128 + signal if killed)
+  std::string stderr_tail() const;  // the last ~2 KB of the child's stderr
+
+ private:
+  pid_t pid_ = -1;
+  int in_fd_ = -1, out_fd_ = -1;
+  std::string err_path_;
+  std::string buffer_;
+  std::string what_;
+};
+
+}  // namespace kantu::eval
