@@ -1,0 +1,83 @@
+// A Hugging Face model folder exactly as downloaded: config.json (family from
+// model_type), generation_config.json, preprocessor_config.json, the tokenizer and chat
+// template files, and the safetensors weights (one file or shards), memory-mapped.
+// Everything is validated on open; each failure names the file (and field or tensor).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/json.h"
+#include "formats/generation_config.h"
+#include "formats/model_family.h"
+#include "formats/preprocessor_config.h"
+#include "formats/weight_store.h"
+
+namespace kantu {
+
+// Full paths of the tokenizer-related files; empty when the folder lacks the file.
+struct TokenizerFiles {
+  std::string tokenizer_json;         // tokenizer.json (fast tokenizer: vocab, merges, added)
+  std::string vocab_json;             // vocab.json (byte-level BPE vocabulary)
+  std::string merges_txt;             // merges.txt
+  std::string tokenizer_config_json;  // tokenizer_config.json (added tokens, maybe a template)
+  std::string chat_template_json;     // chat_template.json ({"chat_template": "..."})
+  std::string chat_template_jinja;    // chat_template.jinja (newer layout)
+  std::string special_tokens_map_json;
+  std::string added_tokens_json;
+
+  // True when a BPE vocabulary can be built: tokenizer.json, or vocab.json + merges.txt.
+  bool has_vocabulary() const {
+    return !tokenizer_json.empty() || (!vocab_json.empty() && !merges_txt.empty());
+  }
+};
+
+class ModelFolder {
+ public:
+  struct Options {
+    bool load_weights = true;  // false: configs only (fast; e.g. for preprocessing)
+  };
+
+  // Throws Error(kNotFound) for a missing folder or config.json, Error(kCorrupt) for a
+  // malformed file, Error(kUnsupported) for an unknown model_type or weight dtype.
+  static ModelFolder open(const std::string& dir, const Options& options);
+  static ModelFolder open(const std::string& dir) { return open(dir, Options{}); }
+
+  const std::string& dir() const { return dir_; }
+  ModelFamily family() const { return family_; }
+  const std::string& model_type() const { return model_type_; }
+  // architectures[0] from config.json, or "" when absent.
+  const std::string& architecture() const { return architecture_; }
+
+  // The raw config.json: model families parse their own typed configs from it.
+  const Json& config() const { return config_; }
+  const std::string& config_path() const { return config_path_; }
+
+  const GenerationConfig& generation() const { return generation_; }
+  const PreprocessorConfig& preprocessor() const { return preprocessor_; }
+  const VideoPreprocessorConfig& video_preprocessor() const { return video_preprocessor_; }
+  const TokenizerFiles& tokenizer_files() const { return tokenizer_files_; }
+
+  bool has_weights() const { return weights_.has_value(); }
+  // Throws Error(kInternal) if opened with load_weights = false.
+  const WeightStore& weights() const;
+
+ private:
+  std::string dir_;
+  ModelFamily family_ = ModelFamily::kQwen3VL;
+  std::string model_type_;
+  std::string architecture_;
+  Json config_;
+  std::string config_path_;
+  GenerationConfig generation_;
+  PreprocessorConfig preprocessor_;
+  VideoPreprocessorConfig video_preprocessor_;
+  TokenizerFiles tokenizer_files_;
+  std::optional<WeightStore> weights_;
+};
+
+// Checks that every tensor has a dtype model weights may use (BF16, F16, F32);
+// otherwise Error(kUnsupported) naming the tensor and its file.
+void check_weight_dtypes(const WeightStore& weights);
+
+}  // namespace kantu

@@ -1,0 +1,104 @@
+#include "formats/model_summary.h"
+
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "formats/json_fields.h"
+
+namespace kantu {
+
+namespace {
+
+// Qwen3-VL keeps the language model's sizes under text_config; older flat configs
+// (Qwen2-VL style) keep them at the top level.
+JsonFields text_fields(const ModelFolder& model) {
+  JsonFields top(model.config(), model.config_path());
+  if (auto text = top.optional_object("text_config")) return *text;
+  return top;
+}
+
+}  // namespace
+
+TextSizes read_text_sizes(const ModelFolder& model) {
+  const JsonFields f = text_fields(model);
+  const JsonFields top(model.config(), model.config_path());
+  TextSizes t;
+  t.hidden_size = f.positive_int("hidden_size");
+  t.num_layers = f.positive_int("num_hidden_layers");
+  t.num_heads = f.positive_int("num_attention_heads");
+  t.num_kv_heads = f.positive_int("num_key_value_heads", t.num_heads);
+  if (t.num_heads % t.num_kv_heads != 0) {
+    f.wrong("num_key_value_heads", cat("a divisor of num_attention_heads (", t.num_heads, ")"));
+  }
+  if (f.has("head_dim")) {
+    t.head_dim = f.positive_int("head_dim");
+  } else {
+    if (t.hidden_size % t.num_heads != 0) {
+      f.wrong("num_attention_heads", "a divisor of hidden_size when head_dim is absent");
+    }
+    t.head_dim = t.hidden_size / t.num_heads;
+  }
+  t.intermediate_size = f.positive_int("intermediate_size");
+  t.vocab_size = f.positive_int("vocab_size");
+  t.max_position_embeddings = f.non_negative_int("max_position_embeddings", 0);
+  // transformers reads tie_word_embeddings from the top level for the whole model;
+  // text_config carries a copy.
+  t.tie_word_embeddings = top.boolean("tie_word_embeddings", f.boolean("tie_word_embeddings", false));
+  return t;
+}
+
+std::optional<VisionSizes> read_vision_sizes(const ModelFolder& model) {
+  const JsonFields top(model.config(), model.config_path());
+  switch (model.family()) {
+    case ModelFamily::kQwen3VL: {
+      const JsonFields f = top.object("vision_config");
+      VisionSizes v;
+      v.depth = f.positive_int("depth");
+      v.hidden_size = f.positive_int("hidden_size");
+      v.num_heads = f.positive_int("num_heads");
+      if (v.hidden_size % v.num_heads != 0) {
+        f.wrong("num_heads", cat("a divisor of hidden_size (", v.hidden_size, ")"));
+      }
+      v.intermediate_size = f.positive_int("intermediate_size");
+      v.patch_size = f.positive_int("patch_size");
+      v.temporal_patch_size = f.positive_int("temporal_patch_size");
+      v.spatial_merge_size = f.positive_int("spatial_merge_size");
+      v.out_hidden_size = f.positive_int("out_hidden_size");
+      v.num_position_embeddings = f.positive_int("num_position_embeddings");
+      v.deepstack_visual_indexes = f.has("deepstack_visual_indexes")
+                                       ? f.non_negative_int_list("deepstack_visual_indexes")
+                                       : std::vector<int64_t>{};
+      for (int64_t i : v.deepstack_visual_indexes) {
+        if (i >= v.depth) {
+          f.wrong("deepstack_visual_indexes", cat("block indexes below depth (", v.depth, ")"));
+        }
+      }
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+WeightStats weight_stats(const WeightStore& weights) {
+  WeightStats s;
+  for (size_t i = 0; i < weights.files().size(); ++i) {
+    WeightFileStats file;
+    file.path = weights.files()[i];
+    struct stat st {};
+    if (::stat(file.path.c_str(), &st) == 0) file.file_bytes = static_cast<uint64_t>(st.st_size);
+    file.tensors = static_cast<int64_t>(weights.file(i).tensors().size());
+    s.files.push_back(file);
+  }
+  for (const auto& [name, view] : weights.tensors()) {
+    DTypeStats& d = s.dtypes[dtype_name(view->dtype)];
+    d.tensors += 1;
+    d.parameters += view->numel();
+    d.bytes += view->nbytes;
+    s.tensor_count += 1;
+    s.parameter_count += view->numel();
+    s.total_bytes += view->nbytes;
+  }
+  return s;
+}
+
+}  // namespace kantu
