@@ -1,0 +1,159 @@
+// The public face of the model layer: load a Qwen3-VL checkpoint, encode images, and run
+// the language model over sequences (prefill of a prompt chunk, one-token decode, and a
+// batched decode over several sequences in one pass over the weights).
+//
+// Thread contract: a Model is used by one thread at a time (the runtime's scheduler); it
+// owns the compute thread pool and the activation scratch, so calls must not overlap.
+// Sequences are plain state (KV cache + positions + logits) and can be kept, cleared and
+// reused; a Sequence must only be used with the Model that created it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+namespace kantu::models {
+
+namespace qwen3vl {
+struct Config;
+}
+
+struct LoadOptions {
+  int threads = 0;  // compute threads (<= 0: one per core)
+};
+
+// A grid of patches, in patch units (t = temporal patches, 1 for a still image).
+struct GridTHW {
+  int64_t t = 1, h = 0, w = 0;
+  int64_t patches() const { return t * h * w; }
+};
+
+// One preprocessed image (or video): pixel_values in the processor's merge-window order.
+struct VisualInput {
+  const float* pixel_values = nullptr;  // [grid.patches(), patch_dim] f32, row-major
+  GridTHW grid;
+};
+
+// What the vision tower produces for a list of images, in order. Row i of `embeds`
+// replaces the i-th <|image_pad|>/<|video_pad|> token of the prompt.
+struct VisionOutput {
+  std::vector<GridTHW> grids;             // per image, patch units
+  std::vector<int64_t> tokens_per_image;  // grid.patches() / merge^2
+  int64_t n_tokens = 0;                   // sum of tokens_per_image
+  int64_t hidden = 0;                     // text hidden size (= vision out_hidden_size)
+  std::vector<float> embeds;              // [n_tokens, hidden]
+  std::vector<std::vector<float>> deepstack;  // per deepstack level: [n_tokens, hidden]
+};
+
+// Named intermediates (for conformance tests and debugging), all float32 row-major.
+// Vision: "vision.patch_embed_out", "vision.pos_embeds_interpolated", "vision.rot_pos_emb",
+// "vision.block_out.<i>", "vision.deepstack.<k>", "vision.merger_out".
+// Text prefill: "text.position_ids" ([3, n] as floats), "text.layer_input.<i>",
+// "text.layer_output_pre_deepstack.<i>", "text.hidden_states.<i>" (HF's hidden_states:
+// entry 0 = embeddings, entry i = output of layer i-1 incl. deepstack), "text.final_norm".
+struct DumpTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+using Dumps = std::map<std::string, DumpTensor>;
+
+struct SequenceState;  // defined in the implementation
+
+// One conversation's state: KV cache (f32, planned for max_context tokens at creation),
+// the next text position, and the logits of the last processed token.
+class Sequence {
+ public:
+  ~Sequence();
+  Sequence(const Sequence&) = delete;
+  Sequence& operator=(const Sequence&) = delete;
+
+  int64_t length() const;        // tokens held in the KV cache
+  int64_t max_context() const;   // capacity in tokens
+  int64_t next_position() const; // M-RoPE position the next text token will get
+  int64_t rope_delta() const;    // next_position() - length() (HF's rope_deltas)
+  // Logits of the last processed token [vocab]; empty before the first prefill.
+  std::span<const float> logits() const;
+  // Forgets every token so the sequence (and its memory) can be reused.
+  void clear();
+  // Approximate bytes this sequence holds (KV cache + logits).
+  size_t memory_bytes() const;
+
+  SequenceState& state() { return *state_; }
+  const SequenceState& state() const { return *state_; }
+
+ private:
+  friend class Model;
+  explicit Sequence(std::unique_ptr<SequenceState> state);
+  std::unique_ptr<SequenceState> state_;
+};
+
+struct PrefillOptions {
+  // Fill `all_logits` with [n_ids, vocab] (every prompt position), e.g. for --dump-logits.
+  std::vector<float>* all_logits = nullptr;
+  Dumps* dumps = nullptr;  // named text intermediates (see Dumps)
+};
+
+class ModelImpl;
+
+class Model {
+ public:
+  // Loads config.json (+ generation_config.json if present) and maps the safetensors
+  // weights of `folder`. Errors name the file, field or tensor.
+  static std::unique_ptr<Model> load(const std::string& folder, const LoadOptions& options = {});
+  ~Model();
+
+  const qwen3vl::Config& config() const;
+  const std::string& folder() const;
+  ThreadPool& pool();
+
+  int64_t vocab_size() const;
+  int64_t hidden_size() const;
+  int64_t max_context() const;                 // max_position_embeddings
+  const std::vector<int32_t>& eos_ids() const; // generation_config eos list (or config's)
+  int32_t image_token_id() const;
+  int32_t video_token_id() const;
+  int32_t vision_start_token_id() const;
+  int32_t vision_end_token_id() const;
+  // Preprocessing parameters the vision tower expects.
+  int64_t patch_size() const;          // 16
+  int64_t temporal_patch_size() const; // 2
+  int64_t merge_size() const;          // 2
+  int64_t patch_dim() const;           // in_channels * temporal * patch^2 = 1536
+
+  // Runs the vision tower over all images at once (block-diagonal attention per image
+  // and temporal slice). Validates grids (positive, divisible by the merge size) first.
+  VisionOutput encode_images(const std::vector<VisualInput>& images, Dumps* dumps = nullptr);
+
+  // A new empty sequence with a KV cache for `context_length` tokens (<= max_context()).
+  std::unique_ptr<Sequence> new_sequence(int64_t context_length);
+  // Bytes a sequence of `context_length` tokens will allocate (for admission control).
+  size_t sequence_bytes(int64_t context_length) const;
+
+  // Appends `ids` to the sequence and runs them through the language model. The visual
+  // pad tokens among `ids` take the rows of `vision` in order (the list may hold several
+  // encode_images results; their token counts must match the pads exactly). 3-D M-RoPE
+  // positions continue from seq.next_position() exactly like HF get_rope_index. Refuses
+  // (kTooLarge) before any work if the sequence would exceed its context. Afterwards
+  // seq.logits() holds the logits of the last id.
+  void prefill(Sequence& seq, std::span<const int32_t> ids,
+               const std::vector<const VisionOutput*>& vision = {},
+               const PrefillOptions& options = {});
+
+  // Appends one text token; returns seq.logits().
+  std::span<const float> decode(Sequence& seq, int32_t token);
+  // One decode step for several sequences at once (one pass over the weights): appends
+  // tokens[i] to *seqs[i]; afterwards seqs[i]->logits() holds its logits. Sequences must
+  // be distinct.
+  void decode_batch(std::span<Sequence* const> seqs, std::span<const int32_t> tokens);
+
+ private:
+  explicit Model(std::unique_ptr<ModelImpl> impl);
+  std::unique_ptr<ModelImpl> impl_;
+};
+
+}  // namespace kantu::models

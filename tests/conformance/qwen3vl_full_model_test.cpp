@@ -1,0 +1,167 @@
+// The whole model (vision + language model) against the transformers goldens
+// (goldens/qwen3vl/<model>/full_model/<case>): 3-D position ids and rope deltas, the
+// per-layer hidden states, the logits at every golden position, the first generation
+// step's logits, and the 20 greedy tokens.
+//
+// Metric for tensors and logits: per row, max |kantu - golden| / max |golden| (the row's
+// largest absolute logit); tolerance 1e-4 in f32 mode (expected ~1e-5).
+// Greedy ids must be identical; the only divergence tolerated is at a step whose golden
+// top-1/top-2 logit margin is below 1e-4 (a tie within f32 noise), after which the two
+// continuations are no longer comparable and the check stops.
+#include <gtest/gtest.h>
+
+#include "conformance/golden.h"
+#include "conformance/model_cache.h"
+#include "models/model.h"
+
+namespace kantu {
+namespace {
+
+using models::GridTHW;
+constexpr double kTol = 1e-4;
+constexpr double kTieMargin = 1e-4;
+
+struct Case {
+  std::string model, name;
+  // Where the image's pixel_values come from: a vision golden holding the same image
+  // (checked by file name), or "" for text-only.
+  std::string pixels_from;
+};
+
+std::string test_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string s = info.param.model + "_" + info.param.name;
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+class FullModelGolden : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    const Case& c = GetParam();
+    model_ = &test::cached_model(c.model);
+    golden_ = std::make_unique<SafetensorsFile>(SafetensorsFile::open(
+        test::golden_path(c.model, "full_model/" + c.name + ".safetensors")));
+    meta_ = read_json_file(test::golden_path(c.model, "full_model/" + c.name + ".json"));
+    for (int64_t id : test::to_i64(golden_->get("input_ids"))) ids_.push_back(int32_t(id));
+    if (!c.pixels_from.empty()) {
+      Json vmeta = read_json_file(test::golden_path(c.model, "vision/vision.json"));
+      ASSERT_EQ(vmeta.at(c.pixels_from).at("images"), meta_.at("images"))
+          << "the vision golden holds a different image";
+      auto vg = SafetensorsFile::open(
+          test::golden_path(c.model, "vision/" + c.pixels_from + ".safetensors"));
+      pixels_ = to_f32(vg.get("pixel_values"));
+      std::vector<int64_t> thw = test::to_i64(golden_->get("image_grid_thw"));
+      ASSERT_EQ(thw.size(), 3u);
+      models::VisualInput in{pixels_.data(), GridTHW{thw[0], thw[1], thw[2]}};
+      vision_ = model_->encode_images({in});
+    }
+  }
+
+  std::vector<const models::VisionOutput*> vision_list() const {
+    if (GetParam().pixels_from.empty()) return {};
+    return {&vision_};
+  }
+
+  models::Model* model_ = nullptr;
+  std::unique_ptr<SafetensorsFile> golden_;
+  Json meta_;
+  std::vector<int32_t> ids_;
+  std::vector<float> pixels_;
+  models::VisionOutput vision_;
+};
+
+TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
+  const int64_t L = static_cast<int64_t>(ids_.size());
+  const int64_t V = model_->vocab_size();
+  auto seq = model_->new_sequence(L + 32);
+  std::vector<float> all_logits;
+  models::Dumps dumps;
+  model_->prefill(*seq, ids_, vision_list(), {.all_logits = &all_logits, .dumps = &dumps});
+
+  // 3-D positions [3, 1, L] and rope delta.
+  std::vector<int64_t> want_pos = test::to_i64(golden_->get("position_ids"));
+  const auto& got_pos = dumps.at("text.position_ids").data;
+  ASSERT_EQ(want_pos.size(), got_pos.size());
+  for (size_t i = 0; i < want_pos.size(); ++i) {
+    ASSERT_EQ(int64_t(got_pos[i]), want_pos[i]) << "position_ids axis " << i / L << " token "
+                                                << i % L;
+  }
+  EXPECT_EQ(seq->rope_delta(), test::to_i64(golden_->get("rope_deltas")).at(0));
+  EXPECT_EQ(seq->length(), L);
+
+  // Per-layer hidden states (cases that carry them).
+  int checked = 0;
+  for (const auto& [name, view] : golden_->tensors()) {
+    std::string ours;
+    if (name.rfind("hf_hidden_states.", 0) == 0) {
+      ours = "text.hidden_states." + name.substr(17);
+    } else if (name.rfind("layer_input.", 0) == 0 || name.rfind("layer_output_pre_deepstack.", 0) == 0) {
+      ours = "text." + name;
+    } else {
+      continue;
+    }
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(dumps.count(ours)) << "kantu has no dump " << ours;
+    test::expect_close(name, dumps.at(ours).shape, dumps.at(ours).data, view, kTol);
+    ++checked;
+  }
+  if (meta_.at("tensors").contains("hf_hidden_states.0")) {
+    EXPECT_GT(checked, 0);
+  }
+
+  // Logits at the golden positions.
+  std::vector<int64_t> positions = test::to_i64(golden_->get("logits_positions"));
+  const TensorView& want = golden_->get("logits");
+  ASSERT_EQ(want.shape, (std::vector<int64_t>{int64_t(positions.size()), V}));
+  for (size_t i = 0; i < positions.size(); ++i) {
+    ASSERT_LT(positions[i], L);
+    const double err = test::max_row_relative_error(all_logits.data() + positions[i] * V,
+                                                    want.as<float>() + i * V, 1, V);
+    EXPECT_LE(err, kTol) << "logits at position " << positions[i];
+  }
+  // The last-position logits the sequence keeps are the same row.
+  ASSERT_EQ(int64_t(seq->logits().size()), V);
+  EXPECT_TRUE(std::equal(seq->logits().begin(), seq->logits().end(),
+                         all_logits.begin() + (L - 1) * V));
+}
+
+TEST_P(FullModelGolden, GreedyGenerationMatches) {
+  const int64_t L = static_cast<int64_t>(ids_.size());
+  const int64_t V = model_->vocab_size();
+  std::vector<int64_t> want_ids = meta_.at("generated_ids").get<std::vector<int64_t>>();
+  std::vector<double> margins = meta_.at("greedy_top1_minus_top2").get<std::vector<double>>();
+  ASSERT_EQ(want_ids.size(), margins.size());
+  const TensorView& step_logits = golden_->get("generate_step_logits");
+  const int64_t n_step_logits = step_logits.shape.at(0);
+
+  auto seq = model_->new_sequence(L + int64_t(want_ids.size()) + 1);
+  model_->prefill(*seq, ids_, vision_list());
+  for (size_t step = 0; step < want_ids.size(); ++step) {
+    std::span<const float> logits = seq->logits();
+    if (int64_t(step) < n_step_logits) {
+      const double err = test::max_row_relative_error(logits.data(),
+                                                      step_logits.as<float>() + step * V, 1, V);
+      EXPECT_LE(err, kTol) << "generate_step_logits[" << step << "]";
+    }
+    const int64_t got = test::argmax(logits.data(), V);
+    if (got != want_ids[step]) {
+      EXPECT_LT(margins[step], kTieMargin)
+          << "greedy token " << step << ": kantu " << got << ", golden " << want_ids[step]
+          << " (golden top-1/top-2 margin " << margins[step] << ")";
+      return;  // a tolerated tie: the continuations differ from here on
+    }
+    if (step + 1 < want_ids.size()) model_->decode(*seq, int32_t(got));
+  }
+  EXPECT_EQ(seq->length(), L + int64_t(want_ids.size()) - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Qwen3VL, FullModelGolden,
+                         ::testing::Values(Case{"tiny-a", "text_only", ""},
+                                           Case{"tiny-a", "one_image", "square_224x224"},
+                                           Case{"tiny-c", "text_only", ""}),
+                         test_name);
+
+}  // namespace
+}  // namespace kantu

@@ -1,0 +1,119 @@
+// The vision tower against the transformers goldens (goldens/qwen3vl/<model>/vision/):
+// every named intermediate, for each tiny model and each case.
+// Metric: per row, max |kantu - golden| / max |golden|; tolerance 1e-4 (f32 mode; the
+// expected error of an f32 implementation is ~1e-5).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "conformance/golden.h"
+#include "conformance/model_cache.h"
+#include "formats/weight_store.h"
+#include "models/model.h"
+#include "models/qwen3vl/config.h"
+#include "models/qwen3vl/positions.h"
+
+namespace kantu {
+namespace {
+
+using models::GridTHW;
+constexpr double kTol = 1e-4;
+
+std::vector<GridTHW> golden_grids(const SafetensorsFile& g) {
+  std::vector<int64_t> thw = test::to_i64(g.get("image_grid_thw"));
+  std::vector<GridTHW> grids;
+  for (size_t i = 0; i + 2 < thw.size(); i += 3) grids.push_back({thw[i], thw[i + 1], thw[i + 2]});
+  return grids;
+}
+
+struct Case {
+  std::string model, name;
+};
+
+class VisionGolden : public ::testing::TestWithParam<Case> {};
+
+std::string test_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string s = info.param.model + "_" + info.param.name;
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+// Position tables depend only on the grids: checked for every case.
+TEST_P(VisionGolden, PositionEmbeddingAndRotaryTables) {
+  const Case& c = GetParam();
+  models::Model& model = test::cached_model(c.model);
+  auto g = SafetensorsFile::open(test::golden_path(c.model, "vision/" + c.name + ".safetensors"));
+  const std::vector<GridTHW> grids = golden_grids(g);
+  const auto& v = model.config().vision;
+
+  // The interpolation only needs the table: read it straight from the checkpoint.
+  auto store = WeightStore::open_folder(test::model_path(c.model));
+  std::vector<float> table = to_f32(store.get("model.visual.pos_embed.weight"));
+  std::vector<float> pos = models::qwen3vl::interpolate_pos_embed(v, table, grids);
+  int64_t n = 0;
+  for (const auto& gr : grids) n += gr.patches();
+  test::expect_close("pos_embeds_interpolated", {n, v.hidden_size}, pos,
+                     g.get("pos_embeds_interpolated"), kTol);
+
+  std::vector<float> rot = models::qwen3vl::vision_rope_angles(v, grids);
+  test::expect_close("rot_pos_emb", {n, v.head_dim / 2}, rot, g.get("rot_pos_emb"), kTol);
+}
+
+// The full tower from the golden pixel_values (the cases that carry them).
+class VisionGoldenFull : public VisionGolden {};
+TEST_P(VisionGoldenFull, EveryIntermediateMatches) {
+  const Case& c = GetParam();
+  models::Model& model = test::cached_model(c.model);
+  auto g = SafetensorsFile::open(test::golden_path(c.model, "vision/" + c.name + ".safetensors"));
+  Json meta = read_json_file(test::golden_path(c.model, "vision/vision.json")).at(c.name);
+  const std::vector<GridTHW> grids = golden_grids(g);
+
+  std::vector<std::vector<float>> pixels;
+  if (g.has("pixel_values")) {
+    ASSERT_EQ(grids.size(), 1u);
+    pixels.push_back(to_f32(g.get("pixel_values")));
+  } else {
+    FAIL() << "case " << c.name << " has no pixel_values golden";
+  }
+  ASSERT_EQ(pixels.size(), grids.size());
+  std::vector<models::VisualInput> inputs;
+  for (size_t i = 0; i < grids.size(); ++i) {
+    ASSERT_EQ(static_cast<int64_t>(pixels[i].size()), grids[i].patches() * model.patch_dim())
+        << "preprocessing gave a different grid for image " << i;
+    inputs.push_back({pixels[i].data(), grids[i]});
+  }
+
+  models::Dumps dumps;
+  models::VisionOutput out = model.encode_images(inputs, &dumps);
+  const auto& v = model.config().vision;
+  for (const auto& [name, view] : g.tensors()) {
+    if (name == "pixel_values" || name == "image_grid_thw") continue;
+    SCOPED_TRACE(c.model + "/" + c.name + ": " + name);
+    auto it = dumps.find("vision." + name);
+    ASSERT_NE(it, dumps.end()) << "kantu has no dump named vision." << name;
+    test::expect_close(name, it->second.shape, it->second.data, view, kTol);
+  }
+  EXPECT_EQ(out.deepstack.size(), v.deepstack_visual_indexes.size());
+  int64_t expected_tokens = 0;
+  for (const auto& t : meta.at("tokens_per_image")) expected_tokens += t.get<int64_t>();
+  EXPECT_EQ(out.n_tokens, expected_tokens);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Qwen3VL, VisionGolden,
+    ::testing::Values(Case{"tiny-a", "square_224x224"}, Case{"tiny-a", "nonsquare_333x517_resized"},
+                      Case{"tiny-a", "batch_two_images"}, Case{"tiny-c", "square_224x224"},
+                      Case{"tiny-c", "nonsquare_333x517_resized"},
+                      Case{"tiny-c", "batch_two_images"}),
+    test_name);
+
+INSTANTIATE_TEST_SUITE_P(Qwen3VL, VisionGoldenFull,
+                         ::testing::Values(Case{"tiny-a", "square_224x224"},
+                                           Case{"tiny-c", "square_224x224"}),
+                         test_name);
+
+}  // namespace
+}  // namespace kantu
