@@ -1,12 +1,58 @@
+// kantu synth: write a random-weight Qwen3-VL checkpoint in the real shapes.
+#include <cstdio>
+#include <string>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/json.h"
+#include "runtime/synth.h"
 
 namespace kantu::cli {
 
 void add_synth_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("synth", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([] { fail(ErrorKind::kUnsupported, "'synth' is not implemented yet"); });
+  struct Args {
+    std::string like;
+    std::string config;
+    std::string tokenizer_from;
+    std::string out;
+    uint64_t seed = 0;
+    int threads = 0;
+    double max_shard_mb = 5000;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "synth", "Write a Qwen3-VL checkpoint with random weights in the real shapes");
+  auto* like = cmd->add_option("--like", args->like,
+                               "Shape: qwen3-vl-2b, qwen3-vl-4b, qwen3-vl-8b or tiny");
+  auto* config_opt = cmd->add_option("--config", args->config, "Use this config.json instead")
+                     ->check(CLI::ExistingFile);
+  like->excludes(config_opt);
+  cmd->add_option("--tokenizer-from", args->tokenizer_from,
+                  "Folder with the tokenizer files and chat template to copy")
+      ->required();
+  cmd->add_option("--out", args->out, "New output folder (must not exist)")->required();
+  cmd->add_option("--seed", args->seed, "Random seed");
+  cmd->add_option("--threads", args->threads, "Writer threads (0 = all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--max-shard-mb", args->max_shard_mb,
+                  "Largest safetensors file before sharding, in MB (HF default 5000)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([args] {
+    if (args->like.empty() && args->config.empty())
+      fail(ErrorKind::kInvalidArgument, "synth needs --like SHAPE or --config FILE");
+    const Json config =
+        args->config.empty() ? runtime::synth_config(args->like) : read_json_file(args->config);
+    runtime::SynthOptions options;
+    options.seed = args->seed;
+    options.threads = args->threads;
+    options.max_shard_bytes = static_cast<int64_t>(args->max_shard_mb * 1e6);
+    const runtime::SynthReport r =
+        runtime::synthesize_checkpoint(config, args->tokenizer_from, args->out, options);
+    const Json out = {{"out", args->out},           {"tensors", r.tensors},
+                      {"parameters", r.parameters}, {"bytes", r.bytes},
+                      {"shards", r.shards},         {"seconds", r.seconds}};
+    std::printf("%s\n", out.dump().c_str());
+  });
 }
 
 }  // namespace kantu::cli

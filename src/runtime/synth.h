@@ -1,0 +1,57 @@
+// Synthesized checkpoints: a Qwen3-VL model folder in the official Hugging Face
+// layout (BF16 safetensors, sharded with model.safetensors.index.json when large,
+// config.json, generation_config.json, preprocessor_config.json, tokenizer files)
+// with random weights in the real shapes, for speed and memory work without
+// downloading the real model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+
+namespace kantu::runtime {
+
+// The config.json of a known shape: "qwen3-vl-2b", "qwen3-vl-4b", "qwen3-vl-8b", or
+// "tiny" (a few-MB model with the real vocabulary, for tests). Unknown names are
+// Error(kInvalidArgument) listing the known ones.
+Json synth_config(const std::string& like);
+std::vector<std::string> synth_shapes();
+
+// One tensor of the checkpoint: HF name and shape; norms are filled with 1.0
+// (weights) / 0.0 (biases), everything else with N(0, 0.02) values.
+struct SynthTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  enum class Fill { kNormal, kOnes, kZeros } fill = Fill::kNormal;
+  int64_t numel() const;
+};
+
+// The full tensor list of a Qwen3-VL config.json (validated: missing or non-positive
+// sizes are Error(kInvalidArgument) naming the field).
+std::vector<SynthTensor> qwen3vl_tensors(const Json& config);
+
+struct SynthOptions {
+  uint64_t seed = 0;
+  int threads = 0;                       // 0 = all cores
+  int64_t max_shard_bytes = 5000000000;  // HF save_pretrained default ("5GB")
+};
+
+struct SynthReport {
+  int64_t tensors = 0;
+  int64_t parameters = 0;
+  int64_t bytes = 0;
+  int shards = 0;
+  double seconds = 0;
+};
+
+// Writes the folder atomically: everything goes to a temporary sibling folder that is
+// renamed to out_dir at the end, so a failure never leaves a partial model. out_dir
+// must not exist. Tokenizer files (vocab.json, merges.txt, tokenizer.json,
+// tokenizer_config.json, chat_template.json, video_preprocessor_config.json) are
+// copied from tokenizer_dir; it must hold a tokenizer and a chat template.
+SynthReport synthesize_checkpoint(const Json& config, const std::string& tokenizer_dir,
+                                  const std::string& out_dir, const SynthOptions& options);
+
+}  // namespace kantu::runtime
