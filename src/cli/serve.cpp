@@ -1,12 +1,147 @@
+// kantu serve: the OpenAI-compatible HTTP API and the upload-and-ask page.
+// Prints one JSON line per life event on stdout ({"event":"listening","port":...},
+// {"event":"ready"}, {"event":"stopped"}); SIGINT/SIGTERM drain in-flight requests.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/json.h"
+#include "core/timer.h"
+#include "server/engine.h"
+#include "server/fake_engine.h"
+#include "server/http_server.h"
 
 namespace kantu::cli {
 
+namespace {
+
+struct ServeArgs {
+  std::string model_dir;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int parallel = 4;
+  int threads = 0;
+  int max_queue = 16;
+  int max_body_mb = 20;
+  int64_t max_context = 4096;
+  int cache_mb = 256;
+  bool warmup = false;
+  bool allow_remote_images = false;
+  bool fake_engine = false;
+  int fake_token_delay_ms = 0;
+};
+
+void print_event(const Json& j) {
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
+
+std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
+  if (a.fake_engine) {
+    server::FakeEngine::Options o;
+    o.context_length = a.max_context;
+    o.token_delay_ms = a.fake_token_delay_ms;
+    o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
+    return std::make_unique<server::FakeEngine>(o);
+  }
+  if (a.model_dir.empty()) fail(ErrorKind::kInvalidArgument, "serve: -m DIR is required");
+  fail(ErrorKind::kUnsupported, "serve: the model runtime is not available in this build yet");
+}
+
+// One tiny text request through the whole engine, so the first user does not pay
+// for page faults of the mapped weights and first-touch allocations.
+void warm_up(server::Engine& engine) {
+  server::ChatRequest req;
+  req.messages.push_back({"user", {{server::ContentPart::Kind::kText, "Hi", 0}}});
+  req.params.max_tokens = 2;
+  req.params.temperature = 0;
+  Timer t;
+  auto seq = engine.prepare(req);
+  while (!seq->finished()) seq->step();
+  print_event({{"event", "warmup"}, {"ms", t.ms()}});
+}
+
+void serve(const ServeArgs& a) {
+  // Signals are taken by sigtimedwait below, never by a handler: block them before
+  // any thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a vanished client is a failed write, not a dead server
+
+  server::ServerOptions options;
+  options.host = a.host;
+  options.port = a.port;
+  options.scheduler.parallel = a.parallel;
+  options.scheduler.max_queue = a.max_queue;
+  options.max_body_bytes = static_cast<size_t>(a.max_body_mb) << 20;
+  options.allow_remote_images = a.allow_remote_images;
+  server::HttpServer http(options);
+  int port = http.bind();
+  print_event({{"event", "listening"}, {"host", a.host}, {"port", port}});
+  std::thread runner([&] { http.run(); });
+
+  std::unique_ptr<server::Engine> engine;
+  try {
+    engine = load_engine(a);
+    if (a.warmup) warm_up(*engine);
+  } catch (...) {
+    http.stop();
+    runner.join();
+    throw;
+  }
+  http.set_engine(engine.get());
+  print_event({{"event", "ready"}, {"model", engine->model_id()}});
+
+  for (;;) {
+    timespec tick{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) break;
+  }
+  print_event({{"event", "draining"}});
+  http.drain(/*timeout_s=*/120);
+  http.stop();
+  runner.join();
+  print_event({{"event", "stopped"}});
+}
+
+}  // namespace
+
 void add_serve_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([] { fail(ErrorKind::kUnsupported, "'serve' is not implemented yet"); });
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP API and web page");
+  cmd->add_option("-m,--model", args->model_dir, "model folder (Hugging Face layout)");
+  cmd->add_option("--host", args->host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", args->port, "port (0 = any free port)")
+      ->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--parallel", args->parallel, "sequences generated at once")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--threads", args->threads, "compute threads (0 = one per core)")
+      ->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--max-queue", args->max_queue, "requests waiting beyond --parallel (then 503)")
+      ->check(CLI::Range(0, 4096))->capture_default_str();
+  cmd->add_option("--max-body-mb", args->max_body_mb, "largest request body in MiB")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--max-context", args->max_context, "context length per sequence (tokens)")
+      ->check(CLI::Range(16, 1 << 20))->capture_default_str();
+  cmd->add_option("--cache-mb", args->cache_mb, "image-embedding cache size in MiB")
+      ->check(CLI::Range(0, 1 << 16))->capture_default_str();
+  cmd->add_flag("--warmup", args->warmup, "run one tiny request before serving");
+  cmd->add_flag("--allow-remote-images", args->allow_remote_images,
+                "fetch http(s) image URLs (public addresses only, size and time capped)");
+  cmd->add_flag("--fake-engine", args->fake_engine,
+                "TESTING ONLY: answer with a deterministic fake model instead of -m");
+  cmd->add_option("--fake-token-delay-ms", args->fake_token_delay_ms,
+                  "TESTING ONLY: delay per token of the fake model")
+      ->check(CLI::Range(0, 10000));
+  cmd->callback([args] { serve(*args); });
 }
 
 }  // namespace kantu::cli

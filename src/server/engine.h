@@ -1,0 +1,88 @@
+// The server's view of the model: what one chat request is, and the two calls the
+// server needs from an inference engine. The HTTP layer only knows this interface;
+// real_engine.h adapts the runtime to it, fake_engine.h is a deterministic stand-in
+// for tests and for the web page's browser test.
+//
+// Thread contract:
+//   Engine::prepare() runs on HTTP threads, concurrently: it must be thread-safe and
+//   cheap (decode images, tokenize, check limits), and throws kantu::Error for bad
+//   input (kInvalidArgument, kUnsupported, kTooLarge) before any model work.
+//   Sequence::step() runs only on the single engine-loop thread (scheduler.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kantu::server {
+
+// One part of a message's content, in order.
+struct ContentPart {
+  enum class Kind { kText, kImage };
+  Kind kind = Kind::kText;
+  std::string text;        // kText
+  size_t image_index = 0;  // kImage: index into ChatRequest::images
+};
+
+struct ChatMessage {
+  std::string role;  // system, user, assistant, tool
+  std::vector<ContentPart> parts;
+};
+
+struct GenerationParams {
+  int max_tokens = 0;  // 0 = as many as fit in the context (capped by the engine default)
+  float temperature = 0.7f;
+  float top_p = 0.8f;
+  int top_k = 20;
+  float min_p = 0.0f;
+  float presence_penalty = 0.0f;
+  float repetition_penalty = 1.0f;
+  uint64_t seed = 0;
+  std::vector<std::string> stop;  // stop strings, not included in the answer
+  int64_t min_pixels = 0;         // per-request image budget; 0 = the model's default
+  int64_t max_pixels = 0;
+};
+
+struct ChatRequest {
+  std::vector<ChatMessage> messages;
+  std::vector<std::string> images;  // encoded image files (JPEG, PNG, WebP, GIF, BMP bytes)
+  GenerationParams params;
+};
+
+// Per-request figures reported in the response's `timings` field.
+struct SequenceStats {
+  int prompt_tokens = 0;
+  int image_tokens = 0;
+  int completion_tokens = 0;
+  double image_ms = 0;    // vision encoding (≈0 when every image came from the cache)
+  bool image_cached = false;  // true when every image of the request came from the cache
+  double prefill_ms = 0;
+  double decode_ms = 0;   // from the first generated token to the last
+  std::string finish_reason;  // "stop" or "length" once finished
+};
+
+// One request in flight: prompt prepared, generation state, KV cache (allocated on
+// the first step). Owned by the scheduler; only the engine thread calls step().
+class Sequence {
+ public:
+  virtual ~Sequence() = default;
+  // Advances by one token: the first call encodes images and prefills. Returns the
+  // text that became final during this step (may be empty: held back for a possible
+  // stop string or an incomplete UTF-8 character). Throws kantu::Error on failure.
+  virtual std::string step() = 0;
+  virtual bool finished() const = 0;
+  virtual const SequenceStats& stats() const = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string model_id() const = 0;
+  virtual int64_t context_length() const = 0;
+  // Validates and prepares a request (see the thread contract above). A prompt that
+  // does not fit the context with at least one generated token is refused here.
+  virtual std::unique_ptr<Sequence> prepare(const ChatRequest& request) = 0;
+};
+
+}  // namespace kantu::server

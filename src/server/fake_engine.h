@@ -1,0 +1,41 @@
+// A deterministic stand-in for the model, used by the server's tests and by the web
+// page's browser test (`kantu serve --fake-engine`). It never loads weights: the
+// "answer" echoes the last user text and, when an image is attached, ends with a
+// Qwen-style grounding box so the page's box drawing can be checked end to end.
+// It honours max_tokens, stop strings, the context limit, the image cache and a
+// per-token delay, like the real engine. A user text containing "__fail__" makes
+// the third step throw, to exercise mid-generation failures.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/engine.h"
+#include "server/lru_cache.h"
+
+namespace kantu::server {
+
+class FakeEngine : public Engine {
+ public:
+  struct Options {
+    int64_t context_length = 4096;
+    int token_delay_ms = 0;         // sleep per generated token
+    int image_encode_ms = 20;       // sleep per image not found in the cache
+    int default_max_tokens = 512;
+    size_t cache_bytes = 64u << 20;
+  };
+  explicit FakeEngine(Options options);
+
+  std::string model_id() const override { return "kantu-fake"; }
+  int64_t context_length() const override { return options_.context_length; }
+  std::unique_ptr<Sequence> prepare(const ChatRequest& request) override;
+
+  // The fake's token count for an image under a pixel budget (0 = default).
+  static int image_tokens(int64_t max_pixels);
+
+ private:
+  Options options_;
+  LruCache<int> cache_;  // image key -> its token count ("embedding")
+};
+
+}  // namespace kantu::server

@@ -1,0 +1,92 @@
+#include "server/metrics.h"
+
+#include <sstream>
+
+namespace kantu::server {
+
+namespace {
+const char* stage_name(int s) {
+  static const char* names[kNumStages] = {"queue", "image_encode", "prefill", "decode", "total"};
+  return names[s];
+}
+}  // namespace
+
+void Metrics::count_request(const std::string& endpoint, int status) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{endpoint, status}];
+}
+
+void Metrics::add_tokens(int64_t prompt_tokens, int64_t completion_tokens) {
+  std::lock_guard lock(mutex_);
+  prompt_tokens_ += prompt_tokens;
+  completion_tokens_ += completion_tokens;
+}
+
+void Metrics::observe(Stage stage, double seconds) {
+  std::lock_guard lock(mutex_);
+  Histogram& h = stages_[static_cast<int>(stage)];
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  ++h.counts[b];
+  h.sum += seconds;
+  ++h.count;
+}
+
+void Metrics::count_image_cache(bool hit) {
+  std::lock_guard lock(mutex_);
+  ++(hit ? cache_hits_ : cache_misses_);
+}
+
+void Metrics::set_queue_depth(int64_t waiting, int64_t active) {
+  std::lock_guard lock(mutex_);
+  waiting_ = waiting;
+  active_ = active;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::ostringstream o;
+  o << "# HELP kantu_requests_total HTTP requests by endpoint and status code.\n"
+       "# TYPE kantu_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    o << "kantu_requests_total{endpoint=\"" << key.first << "\",status=\"" << key.second
+      << "\"} " << n << "\n";
+  }
+  o << "# HELP kantu_queue_depth Requests waiting for the engine.\n"
+       "# TYPE kantu_queue_depth gauge\n"
+    << "kantu_queue_depth " << waiting_ << "\n"
+    << "# HELP kantu_active_sequences Sequences being generated.\n"
+       "# TYPE kantu_active_sequences gauge\n"
+    << "kantu_active_sequences " << active_ << "\n"
+    << "# HELP kantu_prompt_tokens_total Prompt tokens processed (prefill).\n"
+       "# TYPE kantu_prompt_tokens_total counter\n"
+    << "kantu_prompt_tokens_total " << prompt_tokens_ << "\n"
+    << "# HELP kantu_completion_tokens_total Tokens generated.\n"
+       "# TYPE kantu_completion_tokens_total counter\n"
+    << "kantu_completion_tokens_total " << completion_tokens_ << "\n"
+    << "# HELP kantu_image_cache_total Image-embedding cache lookups.\n"
+       "# TYPE kantu_image_cache_total counter\n"
+    << "kantu_image_cache_total{result=\"hit\"} " << cache_hits_ << "\n"
+    << "kantu_image_cache_total{result=\"miss\"} " << cache_misses_ << "\n"
+    << "# HELP kantu_stage_seconds Latency of each request stage.\n"
+       "# TYPE kantu_stage_seconds histogram\n";
+  for (int s = 0; s < kNumStages; ++s) {
+    const Histogram& h = stages_[s];
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= kBuckets.size(); ++b) {
+      cumulative += h.counts[b];
+      o << "kantu_stage_seconds_bucket{stage=\"" << stage_name(s) << "\",le=\"";
+      if (b < kBuckets.size()) {
+        o << kBuckets[b];
+      } else {
+        o << "+Inf";
+      }
+      o << "\"} " << cumulative << "\n";
+    }
+    o << "kantu_stage_seconds_sum{stage=\"" << stage_name(s) << "\"} " << h.sum << "\n";
+    o << "kantu_stage_seconds_count{stage=\"" << stage_name(s) << "\"} " << h.count << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace kantu::server

@@ -1,0 +1,47 @@
+// Counters, gauges and latency histograms for GET /metrics (Prometheus text format
+// 0.0.4). Thread-safe: HTTP threads and the engine loop record concurrently.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace kantu::server {
+
+enum class Stage { kQueue, kImageEncode, kPrefill, kDecode, kTotal };
+constexpr int kNumStages = 5;
+
+class Metrics {
+ public:
+  void count_request(const std::string& endpoint, int status);
+  void add_tokens(int64_t prompt_tokens, int64_t completion_tokens);
+  void observe(Stage stage, double seconds);
+  void count_image_cache(bool hit);
+  void set_queue_depth(int64_t waiting, int64_t active);
+
+  std::string render() const;  // the Prometheus exposition text
+
+ private:
+  // Upper bounds in seconds; a +Inf bucket is implicit.
+  static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                      0.5,   1,    2.5,   5,    10,  30};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size() + 1> counts{};  // non-cumulative; last = +Inf
+    double sum = 0;
+    uint64_t count = 0;
+  };
+
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;  // (endpoint, status) -> count
+  int64_t prompt_tokens_ = 0;
+  int64_t completion_tokens_ = 0;
+  int64_t cache_hits_ = 0;
+  int64_t cache_misses_ = 0;
+  int64_t waiting_ = 0;
+  int64_t active_ = 0;
+  std::array<Histogram, kNumStages> stages_{};
+};
+
+}  // namespace kantu::server
