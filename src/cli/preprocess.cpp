@@ -1,12 +1,78 @@
+// kantu preprocess -m DIR --image F [--min-pixels N] [--max-pixels N] [--out F.safetensors]
+//   -> {"grid_thw":[t,h,w], "tokens":N, "resized":[h,w]}
+// Decodes the image, runs the model's image preprocessing (smart_resize, Pillow-exact
+// bicubic, normalize, patchify) and optionally writes pixel_values (f32 [N, patch_dim])
+// and resized_rgb (u8 [h, w, 3]) to a safetensors file.
+#include <iostream>
+#include <memory>
+#include <optional>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/json.h"
+#include "core/thread_pool.h"
+#include "core/timer.h"
+#include "formats/preprocessor_config.h"
+#include "formats/safetensors.h"
+#include "image/decode.h"
+#include "image/preprocess.h"
 
 namespace kantu::cli {
+namespace {
+
+struct PreprocessOptions {
+  std::string model_dir;
+  std::string image;
+  std::optional<int64_t> min_pixels;
+  std::optional<int64_t> max_pixels;
+  std::string out;
+};
+
+void run_preprocess(const PreprocessOptions& o) {
+  ImagePreprocessConfig config = image_preprocess_config(load_preprocessor_config(o.model_dir));
+  if (o.min_pixels) config.min_pixels = *o.min_pixels;
+  if (o.max_pixels) config.max_pixels = *o.max_pixels;
+  validate(config);
+  Timer timer;
+  const RgbImage rgb = decode_image_file(o.image);
+  const double decode_ms = timer.ms();
+  timer.reset();
+  ThreadPool pool(0);
+  const PreprocessedImage pre = preprocess_image(rgb, config, &pool);
+  const double preprocess_ms = timer.ms();
+  if (!o.out.empty()) {
+    write_safetensors(
+        o.out,
+        {{"pixel_values", DType::kF32, {pre.grid.num_patches(), config.patch_dim()},
+          pre.pixel_values.data()},
+         {"resized_rgb", DType::kU8, {pre.resized.height, pre.resized.width, 3},
+          pre.resized.pixels.data()}},
+        {{"image", o.image}});
+  }
+  nlohmann::ordered_json out;
+  out["grid_thw"] = {pre.grid.t, pre.grid.h, pre.grid.w};
+  out["tokens"] = pre.num_tokens;
+  out["resized"] = {pre.resized.height, pre.resized.width};
+  out["input"] = {rgb.height, rgb.width};
+  out["decode_ms"] = decode_ms;
+  out["preprocess_ms"] = preprocess_ms;
+  std::cout << out.dump() << "\n";
+}
+
+}  // namespace
 
 void add_preprocess_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("preprocess", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([] { fail(ErrorKind::kUnsupported, "'preprocess' is not implemented yet"); });
+  auto opts = std::make_shared<PreprocessOptions>();
+  auto* cmd = app.add_subcommand(
+      "preprocess", "Decode an image and run the model's image preprocessing (prints the grid)");
+  cmd->add_option("-m,--model", opts->model_dir, "Model folder (reads preprocessor_config.json)")
+      ->required();
+  cmd->add_option("--image", opts->image, "Image file (JPEG, PNG, WebP, GIF or BMP)")->required();
+  cmd->add_option("--min-pixels", opts->min_pixels, "Override the minimum pixel budget");
+  cmd->add_option("--max-pixels", opts->max_pixels, "Override the maximum pixel budget");
+  cmd->add_option("--out", opts->out,
+                  "Write pixel_values (f32) and resized_rgb (u8) to this safetensors file");
+  cmd->callback([opts] { run_preprocess(*opts); });
 }
 
 }  // namespace kantu::cli

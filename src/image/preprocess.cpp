@@ -5,9 +5,44 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "formats/preprocessor_config.h"
 #include "image/resize.h"
 
 namespace kantu {
+
+ImagePreprocessConfig image_preprocess_config(const PreprocessorConfig& config) {
+  ImagePreprocessConfig out;
+  out.min_pixels = config.min_pixels;
+  out.max_pixels = config.max_pixels;
+  out.patch_size = static_cast<int>(config.patch_size);
+  out.merge_size = static_cast<int>(config.merge_size);
+  out.temporal_patch_size = static_cast<int>(config.temporal_patch_size);
+  for (int c = 0; c < 3; ++c) {
+    out.image_mean[c] = config.image_mean[c];
+    out.image_std[c] = config.image_std[c];
+  }
+  out.rescale_factor = config.rescale_factor;
+  validate(out);
+  return out;
+}
+
+void validate(const ImagePreprocessConfig& c) {
+  if (c.patch_size < 1 || c.patch_size > 1024 || c.merge_size < 1 || c.merge_size > 64 ||
+      c.temporal_patch_size < 1 || c.temporal_patch_size > 64)
+    fail(ErrorKind::kInvalidArgument, "image preprocessing: patch_size ", c.patch_size,
+         ", merge_size ", c.merge_size, ", temporal_patch_size ", c.temporal_patch_size,
+         " out of range");
+  if (c.min_pixels < 0 || c.max_pixels <= 0 || c.min_pixels > c.max_pixels)
+    fail(ErrorKind::kInvalidArgument, "image preprocessing: need 0 <= min_pixels (", c.min_pixels,
+         ") <= max_pixels (", c.max_pixels, ")");
+  if (!(c.rescale_factor > 0.0) || !std::isfinite(c.rescale_factor))
+    fail(ErrorKind::kInvalidArgument, "image preprocessing: rescale_factor must be positive");
+  for (int i = 0; i < 3; ++i) {
+    if (!(c.image_std[i] > 0.0) || !std::isfinite(c.image_mean[i]))
+      fail(ErrorKind::kInvalidArgument, "image preprocessing: image_std must be positive and "
+           "image_mean finite (channel ", i, ")");
+  }
+}
 
 double round_half_even(double x) {
   const double lower = std::floor(x);
@@ -116,6 +151,7 @@ void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessC
 
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                    ThreadPool* pool) {
+  validate(config);
   if (image.width <= 0 || image.height <= 0)
     fail(ErrorKind::kInvalidArgument, "preprocess: empty image");
   const ResizedSize size =

@@ -19,6 +19,7 @@
 namespace kantu {
 
 class ThreadPool;
+struct PreprocessorConfig;
 
 // The preprocessor_config.json values that matter (defaults: Qwen3-VL).
 struct ImagePreprocessConfig {
@@ -34,6 +35,11 @@ struct ImagePreprocessConfig {
   int factor() const { return patch_size * merge_size; }
   int patch_dim() const { return 3 * temporal_patch_size * patch_size * patch_size; }
 };
+
+// From a model folder's typed preprocessor_config.json (formats/preprocessor_config.h).
+ImagePreprocessConfig image_preprocess_config(const PreprocessorConfig& config);
+// Throws Error(kInvalidArgument) for sizes or statistics the pipeline cannot use.
+void validate(const ImagePreprocessConfig& config);
 
 struct ResizedSize {
   int64_t height = 0;
