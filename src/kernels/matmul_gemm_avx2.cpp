@@ -58,12 +58,15 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
 template <class L>
 void gemm_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                 ThreadPool* pool) {
+  // Equal x-row blocks (a multiple of the tile height) so no task packs its weights for
+  // a handful of leftover rows.
   const int64_t n_row_blocks = (n + kMc - 1) / kMc;
+  const int64_t per_block = ((n + n_row_blocks - 1) / n_row_blocks + kMr - 1) / kMr * kMr;
   const int64_t n_col_blocks = (w.rows + kNc - 1) / kNc;
   auto task = [&](int64_t t) {
     const int64_t ib = t % n_row_blocks, rb = t / n_row_blocks;
-    gemm_block<L>(x, w, bias, y, ib * kMc, std::min(n, (ib + 1) * kMc), rb * kNc,
-                  std::min(w.rows, (rb + 1) * kNc));
+    const int64_t i0 = ib * per_block, i1 = std::min(n, i0 + per_block);
+    if (i0 < i1) gemm_block<L>(x, w, bias, y, i0, i1, rb * kNc, std::min(w.rows, (rb + 1) * kNc));
   };
   const int64_t n_tasks = n_row_blocks * n_col_blocks;
   if (pool == nullptr || pool->size() == 1) {
