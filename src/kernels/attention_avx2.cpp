@@ -1,7 +1,9 @@
 // AVX2 attention, flash style: a task owns one head and a block of kQb queries, walks the
 // visible keys in blocks of kKb with an online softmax, so memory stays bounded (a few
 // tens of KB per thread) for any number of keys. Both products run on the GEMM register
-// tile: S = Q·Kᵀ with the key block packed as panels, then O += P·V straight from V's rows.
+// tile: S = Q·Kᵀ with the key block packed as panels, then O += P·V with the value block
+// copied to a contiguous buffer first (K/V rows are a whole token apart, often 4 KB: reading
+// them strided inside the tile loops defeats the prefetchers and aliases in L1).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -13,11 +15,11 @@
 namespace kantu::kernels::avx2 {
 namespace {
 
-constexpr int64_t kQb = 8 * kTileRows;  // queries per task
+constexpr int64_t kQb = 16 * kTileRows;  // queries per task: each re-reads all visible keys
 constexpr int64_t kKb = 64;             // keys per block (4 panels of 16)
 
 struct Scratch {
-  std::vector<float> keys, scores, out, max, sum;
+  std::vector<float> keys, values, scores, out, max, sum;
 };
 
 Scratch& scratch() {
@@ -65,6 +67,7 @@ void attend_block(const float* q, const float* k, const float* v, float* out,
   const float* vh = v + kvh * hd;
   Scratch& sc = scratch();
   float* keys = aligned_scratch(sc.keys, static_cast<size_t>(kKb * hd));
+  float* values = aligned_scratch(sc.values, static_cast<size_t>(kKb * hd));
   float* scores = aligned_scratch(sc.scores, static_cast<size_t>(kQb * kKb));
   float* o = aligned_scratch(sc.out, static_cast<size_t>(kQb * hd));
   sc.max.assign(kQb, -INFINITY);
@@ -101,16 +104,20 @@ void attend_block(const float* q, const float* k, const float* v, float* out,
           _mm256_storeu_ps(oi + d, _mm256_mul_ps(_mm256_loadu_ps(oi + d), c));
       }
     }
-    const float* vb = vh + j0 * s.kv_stride;
+    for (int64_t j = 0; j < kb; ++j) {
+      const float* src = vh + (j0 + j) * s.kv_stride;
+      for (int64_t d = 0; d < hd; d += 8)
+        _mm256_store_ps(values + j * hd + d, _mm256_loadu_ps(src + d));
+    }
     for (int64_t i = 0; i < nq; i += kTileRows) {
       const int mr = static_cast<int>(std::min<int64_t>(kTileRows, nq - i));
       int64_t d = 0;
       for (; d + 16 <= hd; d += 16)
-        run_tile<2>(mr, scores + i * kKb, kKb, vb + d, s.kv_stride, kb, o + i * hd + d, hd, 16,
-                    true, nullptr);
+        run_tile<2>(mr, scores + i * kKb, kKb, values + d, hd, kb, o + i * hd + d, hd, 16, true,
+                    nullptr);
       if (d < hd)
-        run_tile<1>(mr, scores + i * kKb, kKb, vb + d, s.kv_stride, kb, o + i * hd + d, hd, 8,
-                    true, nullptr);
+        run_tile<1>(mr, scores + i * kKb, kKb, values + d, hd, kb, o + i * hd + d, hd, 8, true,
+                    nullptr);
     }
   }
   for (int64_t i = 0; i < nq; ++i) {
