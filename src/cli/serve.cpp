@@ -15,6 +15,7 @@
 #include "server/engine.h"
 #include "server/fake_engine.h"
 #include "server/http_server.h"
+#include "server/real_engine.h"
 
 namespace kantu::cli {
 
@@ -50,7 +51,11 @@ std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
     return std::make_unique<server::FakeEngine>(o);
   }
   if (a.model_dir.empty()) fail(ErrorKind::kInvalidArgument, "serve: -m DIR is required");
-  fail(ErrorKind::kUnsupported, "serve: the model runtime is not available in this build yet");
+  server::RealEngineOptions o;
+  o.threads = a.threads;
+  o.context_length = a.max_context;
+  o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
+  return server::load_real_engine(a.model_dir, o);
 }
 
 // One tiny text request through the whole engine, so the first user does not pay

@@ -1,0 +1,273 @@
+#include "server/real_engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <span>
+
+#include "core/error.h"
+#include "core/timer.h"
+#include "formats/preprocessor_config.h"
+#include "image/decode.h"
+#include "image/preprocess.h"
+#include "models/model.h"
+#include "runtime/sampler.h"
+#include "runtime/stop.h"
+#include "server/lru_cache.h"
+#include "text/chat.h"
+#include "text/prompt_tokens.h"
+#include "text/stream_decoder.h"
+#include "text/tokenizer.h"
+
+namespace kantu::server {
+
+namespace {
+
+size_t vision_bytes(const models::VisionOutput& v) {
+  size_t n = v.embeds.size();
+  for (const auto& d : v.deepstack) n += d.size();
+  return n * sizeof(float) + 256;
+}
+
+struct Shared {
+  std::unique_ptr<models::Model> model;  // engine thread only
+  text::Tokenizer tokenizer;
+  std::unique_ptr<text::ChatFormat> chat;
+  ImagePreprocessConfig image_config;
+  RealEngineOptions options;
+  int64_t context = 0;
+  std::string model_id;
+  LruCache<models::VisionOutput> cache;
+
+  Shared(text::Tokenizer t, const RealEngineOptions& o)
+      : tokenizer(std::move(t)), options(o), cache(o.cache_bytes) {}
+};
+
+struct PendingImage {
+  RgbImage rgb{0, 0};
+  std::string key;  // content hash + budget
+  ImagePreprocessConfig config;
+};
+
+class RealSequence : public Sequence {
+ public:
+  RealSequence(Shared& shared, std::vector<int32_t> ids, std::vector<PendingImage> images,
+               int max_tokens, const runtime::SamplingParams& sampling,
+               std::vector<std::string> stops, int image_tokens)
+      : s_(shared),
+        ids_(std::move(ids)),
+        images_(std::move(images)),
+        max_tokens_(max_tokens),
+        sampler_(sampling),
+        stop_(std::move(stops)),
+        decoder_(s_.tokenizer, /*skip_special=*/true) {
+    stats_.prompt_tokens = static_cast<int>(ids_.size());
+    stats_.image_tokens = image_tokens;
+  }
+
+  std::string step() override {
+    KANTU_CHECK(!finished_, "step() after the end");
+    Timer t;
+    if (!seq_) {
+      encode_and_prefill();
+    } else {
+      s_.model->decode(*seq_, last_token_);
+    }
+    logits_.assign(seq_->logits().begin(), seq_->logits().end());
+    int32_t token = sampler_.sample(logits_, seen_, generated_);
+    std::string out = accept(token);
+    if (seq_ && prefilled_once_) stats_.decode_ms += t.ms();
+    prefilled_once_ = true;
+    return out;
+  }
+
+  bool finished() const override { return finished_; }
+  const SequenceStats& stats() const override { return stats_; }
+
+ private:
+  void encode_and_prefill() {
+    Timer t;
+    std::vector<std::shared_ptr<const models::VisionOutput>> vision;
+    bool all_cached = !images_.empty();
+    for (PendingImage& img : images_) {
+      auto hit = s_.cache.get(img.key);
+      if (!hit) {
+        all_cached = false;
+        PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
+        models::VisualInput in{pre.pixel_values.data(), {pre.grid.t, pre.grid.h, pre.grid.w}};
+        auto out = std::make_shared<models::VisionOutput>(s_.model->encode_images({in}));
+        s_.cache.put(img.key, out, vision_bytes(*out));
+        hit = out;
+      }
+      vision.push_back(std::move(hit));
+      img.rgb = RgbImage(0, 0);  // the pixels are no longer needed
+    }
+    stats_.image_ms = t.ms();
+    stats_.image_cached = all_cached;
+    Timer p;
+    seq_ = s_.model->new_sequence(static_cast<int64_t>(ids_.size()) + max_tokens_);
+    std::vector<const models::VisionOutput*> ptrs;
+    for (const auto& v : vision) ptrs.push_back(v.get());
+    s_.model->prefill(*seq_, ids_, ptrs);
+    stats_.prefill_ms = p.ms();
+    seen_ = ids_;
+  }
+
+  std::string finish(const char* reason, std::string out) {
+    out += stop_.flush();
+    stats_.finish_reason = reason;
+    finished_ = true;
+    seq_.reset();  // frees the KV cache
+    return out;
+  }
+
+  std::string accept(int32_t token) {
+    if (std::find(s_.model->eos_ids().begin(), s_.model->eos_ids().end(), token) !=
+        s_.model->eos_ids().end()) {
+      return finish("stop", stop_.push(decoder_.flush()));
+    }
+    ++stats_.completion_tokens;
+    generated_.push_back(token);
+    seen_.push_back(token);
+    last_token_ = token;
+    // A model's vocabulary rows may exceed the tokenizer's (padding rows): such an id
+    // has no text.
+    std::string out = stop_.push(s_.tokenizer.is_valid(token) ? decoder_.push(token) : std::string());
+    if (stop_.stopped()) {
+      stats_.finish_reason = "stop";
+      finished_ = true;
+      seq_.reset();
+      return out;
+    }
+    if (stats_.completion_tokens >= max_tokens_) {
+      return finish("length", out + stop_.push(decoder_.flush()));
+    }
+    return out;
+  }
+
+  Shared& s_;
+  std::vector<int32_t> ids_;
+  std::vector<PendingImage> images_;
+  int max_tokens_;
+  runtime::Sampler sampler_;
+  runtime::StopStringMatcher stop_;
+  text::StreamDecoder decoder_;
+  std::unique_ptr<models::Sequence> seq_;
+  std::vector<float> logits_;
+  std::vector<int32_t> seen_, generated_;
+  int32_t last_token_ = 0;
+  bool prefilled_once_ = false;
+  bool finished_ = false;
+  SequenceStats stats_;
+};
+
+class RealEngine : public Engine {
+ public:
+  explicit RealEngine(std::unique_ptr<Shared> shared) : s_(std::move(shared)) {}
+
+  std::string model_id() const override { return s_->model_id; }
+  int64_t context_length() const override { return s_->context; }
+
+  std::unique_ptr<Sequence> prepare(const ChatRequest& request) override {
+    const GenerationParams& p = request.params;
+    runtime::SamplingParams sampling;
+    sampling.temperature = p.temperature;
+    sampling.top_k = p.top_k;
+    sampling.top_p = p.top_p;
+    sampling.min_p = p.min_p;
+    sampling.presence_penalty = p.presence_penalty;
+    sampling.repetition_penalty = p.repetition_penalty;
+    sampling.seed = p.seed;
+    runtime::validate(sampling);
+
+    // Images: decode and size them now, so a bad image is a 4xx before queuing.
+    ImagePreprocessConfig config = s_->image_config;
+    if (p.min_pixels) config.min_pixels = p.min_pixels;
+    if (p.max_pixels) config.max_pixels = p.max_pixels;
+    if (config.min_pixels > config.max_pixels) {
+      fail(ErrorKind::kInvalidArgument, "min_pixels (", config.min_pixels,
+           ") exceeds max_pixels (", config.max_pixels, ")");
+    }
+    std::vector<PendingImage> images;
+    text::VisionTokenCounts counts;
+    int64_t image_tokens = 0;
+    for (size_t i = 0; i < request.images.size(); ++i) {
+      const std::string& bytes = request.images[i];
+      PendingImage img;
+      img.rgb = decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                             {}, cat("image ", i + 1));
+      ResizedSize size = smart_resize(img.rgb.height, img.rgb.width, config.factor(),
+                                      config.min_pixels, config.max_pixels);
+      int64_t n = (size.height / config.factor()) * (size.width / config.factor());
+      counts.image_tokens.push_back(n);
+      image_tokens += n;
+      img.key = cat(content_hash(bytes), "/", config.min_pixels, "/", config.max_pixels);
+      img.config = config;
+      images.push_back(std::move(img));
+    }
+
+    std::vector<text::Message> messages;
+    for (const ChatMessage& m : request.messages) {
+      text::Message tm;
+      tm.role = m.role;
+      for (const ContentPart& part : m.parts) {
+        text::ContentPart tp;
+        if (part.kind == ContentPart::Kind::kText) {
+          tp.kind = text::ContentPart::Kind::kText;
+          tp.text = part.text;
+        } else {
+          tp.kind = text::ContentPart::Kind::kImage;
+        }
+        tm.parts.push_back(std::move(tp));
+      }
+      messages.push_back(std::move(tm));
+    }
+    text::RenderedPrompt prompt = s_->chat->render(messages, {});
+    std::vector<int32_t> ids =
+        text::prompt_token_ids(s_->tokenizer, text::expand_vision_tokens(prompt, counts));
+
+    int64_t n = static_cast<int64_t>(ids.size());
+    if (n + 1 > s_->context) {
+      fail(ErrorKind::kInvalidArgument, "context_length_exceeded: the prompt is ", n,
+           " tokens and the context holds ", s_->context);
+    }
+    if (p.max_tokens > 0 && n + p.max_tokens > s_->context) {
+      fail(ErrorKind::kInvalidArgument, "context_length_exceeded: the prompt (", n,
+           " tokens) plus max_tokens (", p.max_tokens, ") exceeds the context of ", s_->context);
+    }
+    int max_tokens = static_cast<int>(p.max_tokens > 0 ? p.max_tokens
+                                                       : std::min<int64_t>(s_->context - n,
+                                                                           s_->options.default_max_tokens));
+    return std::make_unique<RealSequence>(*s_, std::move(ids), std::move(images), max_tokens,
+                                          sampling, p.stop, static_cast<int>(image_tokens));
+  }
+
+ private:
+  std::unique_ptr<Shared> s_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
+                                         const RealEngineOptions& options) {
+  auto shared = std::make_unique<Shared>(text::Tokenizer::load(model_dir), options);
+  shared->chat = text::load_chat_format(model_dir);
+  PreprocessorConfig pc = load_preprocessor_config(model_dir);
+  ImagePreprocessConfig& ic = shared->image_config;
+  ic.min_pixels = pc.min_pixels;
+  ic.max_pixels = pc.max_pixels;
+  ic.patch_size = static_cast<int>(pc.patch_size);
+  ic.merge_size = static_cast<int>(pc.merge_size);
+  ic.temporal_patch_size = static_cast<int>(pc.temporal_patch_size);
+  for (int c = 0; c < 3; ++c) {
+    ic.image_mean[c] = pc.image_mean[c];
+    ic.image_std[c] = pc.image_std[c];
+  }
+  ic.rescale_factor = pc.rescale_factor;
+  shared->model = models::Model::load(model_dir, {options.threads});
+  shared->context = std::min<int64_t>(options.context_length, shared->model->max_context());
+  shared->model_id = std::filesystem::path(model_dir).filename().string();
+  if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();
+  return std::make_unique<RealEngine>(std::move(shared));
+}
+
+}  // namespace kantu::server

@@ -1,0 +1,26 @@
+// The Engine over the real model: Qwen3-VL weights (models/model.h), the tokenizer and
+// chat format (text/), image decoding and preprocessing (image/), sampling and stop
+// strings (runtime/). Images are decoded and sized on the HTTP thread in prepare()
+// (bad images fail before queuing); pixel preprocessing and the vision tower run on
+// the engine thread, through an LRU cache of vision outputs keyed by the image bytes
+// and the pixel budget.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/engine.h"
+
+namespace kantu::server {
+
+struct RealEngineOptions {
+  int threads = 0;               // compute threads (0 = one per core)
+  int64_t context_length = 4096; // per sequence, capped by the model's max
+  int default_max_tokens = 1024; // when a request gives no max_tokens
+  size_t cache_bytes = 256u << 20;
+};
+
+std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
+                                         const RealEngineOptions& options);
+
+}  // namespace kantu::server
