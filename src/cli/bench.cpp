@@ -1,12 +1,151 @@
+// kantu bench: end-to-end speed and memory of one model on this machine: a synthetic
+// image, a prompt padded to N tokens, exactly M greedy tokens (stop ids ignored).
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/json.h"
+#include "core/memory.h"
+#include "runtime/generate.h"
+#include "runtime/generation_report.h"
 
 namespace kantu::cli {
 
+namespace {
+
+// A deterministic picture with edges and gradients (so no resize shortcut applies).
+RgbImage synthetic_image(int size) {
+  RgbImage img(size, size);
+  for (int y = 0; y < size; ++y) {
+    uint8_t* row = img.row(y);
+    for (int x = 0; x < size; ++x) {
+      row[3 * x + 0] = static_cast<uint8_t>(x * 255 / std::max(1, size - 1));
+      row[3 * x + 1] = static_cast<uint8_t>(y * 255 / std::max(1, size - 1));
+      row[3 * x + 2] = static_cast<uint8_t>(((x / 16 + y / 16) % 2) * 200 + (x ^ y) % 56);
+    }
+  }
+  return img;
+}
+
+std::vector<text::Message> bench_messages(bool with_image, int filler_words) {
+  text::Message user;
+  user.role = "user";
+  if (with_image) {
+    text::ContentPart image;
+    image.kind = text::ContentPart::Kind::kImage;
+    user.parts.push_back(image);
+  }
+  std::string prompt = "Describe this image in detail.";
+  for (int i = 0; i < filler_words; ++i) prompt += " the";  // one token each
+  text::ContentPart part;
+  part.kind = text::ContentPart::Kind::kText;
+  part.text = prompt;
+  user.parts.push_back(part);
+  return {user};
+}
+
+}  // namespace
+
 void add_bench_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([] { fail(ErrorKind::kUnsupported, "'bench' is not implemented yet"); });
+  struct Args {
+    std::string model;
+    int image_size = 448;
+    int64_t prompt_tokens = 0;
+    int64_t gen_tokens = 128;
+    int threads = 0;
+    bool json = false;
+    int repeat = 1;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("bench", "Measure image encode, prefill and decode speed");
+  cmd->add_option("-m,--model", a->model, "Model folder")->required();
+  cmd->add_option("--image-size", a->image_size, "Side of the synthetic square image (0 = none)")
+      ->check(CLI::Range(0, 8192));
+  cmd->add_option("--prompt-tokens", a->prompt_tokens,
+                  "Pad the prompt to this many tokens (image tokens included)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--gen-tokens", a->gen_tokens, "Tokens to generate")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--threads", a->threads, "Compute threads (0 = all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_flag("--json", a->json, "Print JSON");
+  cmd->add_option("--repeat", a->repeat, "Runs (the first one warms up when repeat > 1)")
+      ->check(CLI::Range(1, 100));
+
+  cmd->callback([a] {
+    auto engine = runtime::Engine::load(a->model, a->threads);
+    const bool with_image = a->image_size > 0;
+    std::vector<RgbImage> images;
+    if (with_image) images.push_back(synthetic_image(a->image_size));
+
+    // Pad with one-token words until the prompt has the requested length.
+    int filler = 0;
+    runtime::PreparedPrompt probe = engine->prepare(bench_messages(with_image, 0), {}, images);
+    const int64_t base = static_cast<int64_t>(probe.ids.size());
+    if (a->prompt_tokens > base) {
+      filler = static_cast<int>(a->prompt_tokens - base);
+      probe = engine->prepare(bench_messages(with_image, filler), {}, images);
+      if (static_cast<int64_t>(probe.ids.size()) != a->prompt_tokens)
+        fail(ErrorKind::kInternal, "could not pad the prompt to ", a->prompt_tokens, " tokens (got ",
+             probe.ids.size(), ")");
+    }
+
+    runtime::GenerateRequest request;
+    request.messages = bench_messages(with_image, filler);
+    request.images = images;
+    request.options.sampling.temperature = 0;
+    request.options.max_new_tokens = a->gen_tokens;
+    request.options.stop_ids = engine->defaults().stop_ids;
+    request.options.ignore_stop_ids = true;
+
+    std::vector<runtime::GenerationResult> runs;
+    for (int i = 0; i < a->repeat; ++i) {
+      runtime::GenerateOutput out = engine->generate(request, nullptr);
+      std::fprintf(stderr, "run %d/%d: %s\n", i + 1, a->repeat,
+                   runtime::summary_line(out.result).c_str());
+      runs.push_back(std::move(out.result));
+    }
+    // With several runs the first is a warm-up (page cache, allocator); report the rest.
+    const size_t first = runs.size() > 1 ? 1 : 0;
+    runtime::Timings mean;
+    const double n = static_cast<double>(runs.size() - first);
+    for (size_t i = first; i < runs.size(); ++i) {
+      const runtime::Timings& t = runs[i].timings;
+      mean.image_ms += t.image_ms / n;
+      mean.prefill_ms += t.prefill_ms / n;
+      mean.prefill_tok_s += t.prefill_tok_s / n;
+      mean.decode_ms += t.decode_ms / n;
+      mean.decode_tok_s += t.decode_tok_s / n;
+      mean.ttft_ms += t.ttft_ms / n;
+      mean.total_ms += t.total_ms / n;
+      mean.prompt_tokens = t.prompt_tokens;
+      mean.generated_tokens = t.generated_tokens;
+    }
+    const double rss = peak_rss_mb();
+    if (a->json) {
+      Json j = runtime::timings_json(mean);
+      j["model"] = a->model;
+      j["image_size"] = a->image_size;
+      j["threads"] = engine->model().pool().size();
+      j["runs"] = runs.size() - first;
+      j["peak_rss_mb"] = rss;
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("model          %s\n", a->model.c_str());
+      std::printf("threads        %d\n", engine->model().pool().size());
+      std::printf("image          %dx%d\n", a->image_size, a->image_size);
+      std::printf("prompt tokens  %lld\n", static_cast<long long>(mean.prompt_tokens));
+      std::printf("new tokens     %lld\n", static_cast<long long>(mean.generated_tokens));
+      std::printf("image encode   %.1f ms\n", mean.image_ms);
+      std::printf("prefill        %.1f ms (%.1f tok/s)\n", mean.prefill_ms, mean.prefill_tok_s);
+      std::printf("decode         %.2f tok/s\n", mean.decode_tok_s);
+      std::printf("ttft           %.1f ms\n", mean.ttft_ms);
+      std::printf("peak RSS       %.0f MB\n", rss);
+    }
+  });
 }
 
 }  // namespace kantu::cli

@@ -118,7 +118,11 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
                            "chat_template.json", "chat_template.jinja",
                            "video_preprocessor_config.json", "special_tokens_map.json"}) {
-    if (fs::exists(from / name)) fs::copy_file(from / name, to / name);
+    if (!fs::exists(from / name)) continue;
+    fs::copy_file(from / name, to / name);
+    // a read-only source (a shared model folder) must not make the copy read-only
+    fs::permissions(to / name, fs::perms::owner_read | fs::perms::owner_write |
+                                   fs::perms::group_read | fs::perms::others_read);
   }
 }
 

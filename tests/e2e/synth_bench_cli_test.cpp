@@ -127,5 +127,33 @@ TEST(SynthCli, BadInputIsAClearError) {
   EXPECT_EQ(entries, 1);  // only "exists"
 }
 
+TEST(BenchCli, RunsOnASynthesizedTinyModel) {
+  const std::string dir = test::make_temp_dir("bench_tiny");
+  const std::string model = dir + "/model";
+  auto r = synth({"--like", "tiny", "--tokenizer-from", test::testdata("models/qwen3vl-tiny-c"),
+                  "--out", model});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command({KANTU_EXE, "bench", "-m", model, "--image-size", "64", "--prompt-tokens", "100",
+                   "--gen-tokens", "5", "--threads", "2", "--json", "--repeat", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = parse_json(r.out, "bench output");
+  EXPECT_EQ(j["prompt_tokens"], 100);
+  EXPECT_EQ(j["generated_tokens"], 5);  // stop ids ignored: exactly N
+  EXPECT_EQ(j["runs"], 1);              // the first of two runs is a warm-up
+  for (const char* key : {"image_ms", "prefill_tok_s", "decode_tok_s", "ttft_ms", "peak_rss_mb"})
+    EXPECT_GT(j[key].get<double>(), 0.0) << key;
+  // text only, human-readable output
+  r = run_command({KANTU_EXE, "bench", "-m", model, "--image-size", "0", "--gen-tokens", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decode"), std::string::npos);
+  // bad input
+  r = run_command({KANTU_EXE, "bench", "-m", dir + "/missing"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  r = run_command({KANTU_EXE, "bench", "-m", model, "--gen-tokens", "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("gen-tokens"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace kantu

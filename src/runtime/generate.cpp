@@ -1,0 +1,201 @@
+#include "runtime/generate.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/timer.h"
+#include "formats/preprocessor_config.h"
+#include "image/decode.h"
+#include "runtime/prompt_images.h"
+#include "runtime/stop.h"
+#include "text/prompt_tokens.h"
+#include "text/stream_decoder.h"
+
+namespace kantu::runtime {
+
+namespace {
+
+// The loop's view of a model sequence: prefill the prepared ids (with the images'
+// vision output), then one token at a time.
+class SequenceStepModel : public StepModel {
+ public:
+  SequenceStepModel(models::Model& model, models::Sequence& seq, std::span<const int32_t> ids,
+                    const models::VisionOutput* vision, std::vector<float>* prompt_logits)
+      : model_(model), seq_(seq), ids_(ids), vision_(vision), prompt_logits_(prompt_logits) {}
+
+  void prefill(std::vector<float>* logits) override {
+    models::PrefillOptions options;
+    options.all_logits = prompt_logits_;
+    std::vector<const models::VisionOutput*> vision;
+    if (vision_ != nullptr && vision_->n_tokens > 0) vision.push_back(vision_);
+    model_.prefill(seq_, ids_, vision, options);
+    const auto out = seq_.logits();
+    logits->assign(out.begin(), out.end());
+  }
+  void decode(int32_t token, std::vector<float>* logits) override {
+    const auto out = model_.decode(seq_, token);
+    logits->assign(out.begin(), out.end());
+  }
+
+ private:
+  models::Model& model_;
+  models::Sequence& seq_;
+  std::span<const int32_t> ids_;
+  const models::VisionOutput* vision_;
+  std::vector<float>* prompt_logits_;
+};
+
+class StreamTextDecoder : public TokenTextDecoder {
+ public:
+  explicit StreamTextDecoder(const text::Tokenizer& tokenizer)
+      : decoder_(tokenizer, /*skip_special=*/true) {}
+  std::string push(int32_t id) override { return decoder_.push(id); }
+  std::string flush() override { return decoder_.flush(); }
+
+ private:
+  text::StreamDecoder decoder_;
+};
+
+}  // namespace
+
+GenerationDefaults generation_defaults_from_json(const Json& config, const std::string& what) {
+  GenerationDefaults d;
+  d.stop_ids = stop_ids_from_generation_config(config, what);
+  if (!config.is_object()) return d;
+  // Hugging Face GenerationConfig defaults for absent fields: greedy unless do_sample,
+  // temperature 1, top_k 50, top_p 1.
+  auto number = [&](const char* key, double fallback) {
+    if (!config.contains(key) || config[key].is_null()) return fallback;
+    if (!config[key].is_number())
+      fail(ErrorKind::kCorrupt, what, ": ", key, " must be a number, got ", config[key].dump());
+    return config[key].get<double>();
+  };
+  const bool do_sample = config.value("do_sample", false);
+  d.sampling.temperature = do_sample ? static_cast<float>(number("temperature", 1.0)) : 0.0f;
+  d.sampling.top_k = static_cast<int>(number("top_k", 50));
+  d.sampling.top_p = static_cast<float>(number("top_p", 1.0));
+  d.sampling.min_p = static_cast<float>(number("min_p", 0.0));
+  d.sampling.repetition_penalty = static_cast<float>(number("repetition_penalty", 1.0));
+  d.max_new_tokens = static_cast<int64_t>(number("max_new_tokens", 256));
+  try {
+    validate(d.sampling);
+  } catch (const Error& e) {
+    fail(ErrorKind::kCorrupt, what, ": ", e.what());
+  }
+  return d;
+}
+
+std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads) {
+  if (!std::filesystem::is_directory(model_dir))
+    fail(ErrorKind::kNotFound, "model folder ", model_dir, " does not exist");
+  std::unique_ptr<Engine> e(new Engine());
+  e->dir_ = model_dir;
+  models::LoadOptions options;
+  options.threads = threads;
+  e->model_ = models::Model::load(model_dir, options);
+  e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
+  e->chat_ = text::load_chat_format(model_dir);
+  const PreprocessorConfig pre = load_preprocessor_config(model_dir);
+  e->image_config_.min_pixels = pre.min_pixels;
+  e->image_config_.max_pixels = pre.max_pixels;
+  e->image_config_.patch_size = static_cast<int>(pre.patch_size);
+  e->image_config_.merge_size = static_cast<int>(pre.merge_size);
+  e->image_config_.temporal_patch_size = static_cast<int>(pre.temporal_patch_size);
+  for (int c = 0; c < 3; ++c) {
+    e->image_config_.image_mean[c] = pre.image_mean[c];
+    e->image_config_.image_std[c] = pre.image_std[c];
+  }
+  e->image_config_.rescale_factor = pre.rescale_factor;
+  if (e->image_config_.patch_dim() != e->model_->patch_dim())
+    fail(ErrorKind::kCorrupt, model_dir, ": preprocessor_config.json gives patches of ",
+         e->image_config_.patch_dim(), " values but the vision tower expects ",
+         e->model_->patch_dim());
+  const std::string gen_path = model_dir + "/generation_config.json";
+  e->defaults_ = std::filesystem::exists(gen_path)
+                     ? generation_defaults_from_json(read_json_file(gen_path), gen_path)
+                     : generation_defaults_from_json(Json::object(), gen_path);
+  return e;
+}
+
+PreparedPrompt Engine::prepare(const std::vector<text::Message>& messages,
+                               const std::vector<std::string>& tools,
+                               std::vector<RgbImage> images) const {
+  Timer timer;
+  text::ChatOptions options;
+  options.tools = tools;
+  text::RenderedPrompt rendered = chat_->render(messages, options);
+  if (rendered.video_count > 0)
+    fail(ErrorKind::kUnsupported, "video inputs are not supported yet");
+
+  PreparedPrompt out;
+  std::vector<ImageSource> sources = image_sources(messages);
+  if (!images.empty()) {
+    if (images.size() != sources.size())
+      fail(ErrorKind::kInvalidArgument, "the messages have ", sources.size(),
+           " image parts but ", images.size(), " images were given");
+  } else {
+    for (const ImageSource& s : sources) images.push_back(load_image_source(s));
+  }
+  for (size_t i = 0; i < images.size(); ++i) {
+    PromptImage img;
+    img.source = i < sources.size() ? sources[i].label : cat("image ", i);
+    img.pre = preprocess_image(images[i], image_config_, &model_->pool());
+    out.images.push_back(std::move(img));
+  }
+  text::VisionTokenCounts counts;
+  for (const PromptImage& img : out.images) counts.image_tokens.push_back(img.pre.num_tokens);
+  out.ids = text::prompt_token_ids(*tokenizer_, text::expand_vision_tokens(rendered, counts));
+  out.image_prepare_ms = timer.ms();
+  return out;
+}
+
+GenerateOutput Engine::generate(const GenerateRequest& request, const PieceCallback& on_piece) {
+  Timer timer;
+  std::vector<RgbImage> images = request.images;
+  PreparedPrompt prompt = prepare(request.messages, request.tools, std::move(images));
+  GenerateOutput out;
+  out.result = generate_prepared(prompt, request, on_piece);
+  out.prompt_ids = std::move(prompt.ids);
+  return out;
+}
+
+GenerationResult Engine::generate_prepared(const PreparedPrompt& prompt,
+                                           const GenerateRequest& request,
+                                           const PieceCallback& on_piece) {
+  Timer timer;
+  const int64_t n_prompt = static_cast<int64_t>(prompt.ids.size());
+  const int64_t model_limit = model_->max_context();
+  int64_t context = request.max_context > 0 ? request.max_context
+                                            : n_prompt + std::max<int64_t>(request.options.max_new_tokens, 1);
+  context = std::min(context, model_limit);
+  if (n_prompt >= context || n_prompt + 1 > model_limit)
+    fail(ErrorKind::kTooLarge, "the prompt has ", n_prompt, " tokens (", prompt.images.size(),
+         " images), which does not fit the context of ", context, " tokens");
+
+  // Vision tower (timed with the decode + preprocess spent in prepare()).
+  models::VisionOutput vision;
+  if (!prompt.images.empty()) {
+    std::vector<models::VisualInput> inputs;
+    for (const PromptImage& img : prompt.images) {
+      models::VisualInput in;
+      in.pixel_values = img.pre.pixel_values.data();
+      in.grid = {img.pre.grid.t, img.pre.grid.h, img.pre.grid.w};
+      inputs.push_back(in);
+    }
+    vision = model_->encode_images(inputs);
+  }
+  const double image_ms = prompt.image_prepare_ms + timer.ms();
+
+  std::unique_ptr<models::Sequence> seq = model_->new_sequence(context);
+  SequenceStepModel steps(*model_, *seq, prompt.ids, &vision, request.prompt_logits);
+  StreamTextDecoder decoder(*tokenizer_);
+  LoopOptions options = request.options;
+  options.max_context = context;
+  GenerationResult result =
+      run_generation_loop(steps, prompt.ids, decoder, options, on_piece, image_ms);
+  result.timings.image_ms = prompt.images.empty() ? 0 : image_ms;
+  return result;
+}
+
+}  // namespace kantu::runtime

@@ -1,0 +1,98 @@
+// One request end to end: chat messages (+ images) -> prompt ids -> vision tower ->
+// prefill -> sampling loop -> streamed text. `kantu run`, `kantu bench`, `kantu serve`
+// and `kantu eval run` all call Engine::generate.
+//
+// Thread contract: an Engine wraps one Model, which is single-threaded; calls to
+// prepare()/generate() must not overlap (the server's scheduler serialises them).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "image/image.h"
+#include "image/preprocess.h"
+#include "models/model.h"
+#include "runtime/generation_loop.h"
+#include "text/chat.h"
+#include "text/tokenizer.h"
+
+namespace kantu::runtime {
+
+// What generation_config.json says, as loop options: sampling defaults, stop ids.
+struct GenerationDefaults {
+  SamplingParams sampling;        // greedy when do_sample is false
+  std::vector<int32_t> stop_ids;  // eos_token_id, or [151645, 151643]
+  int64_t max_new_tokens = 256;
+};
+
+// The images of a prompt, decoded; with the preprocessing result.
+struct PromptImage {
+  std::string source;  // path or "data: URL" for messages
+  PreprocessedImage pre;
+};
+
+// A tokenized prompt ready for prefill.
+struct PreparedPrompt {
+  std::vector<int32_t> ids;  // <|image_pad|> already expanded per image
+  std::vector<PromptImage> images;
+  double image_prepare_ms = 0;  // decode + preprocess
+};
+
+struct GenerateRequest {
+  std::vector<text::Message> messages;
+  std::vector<std::string> tools;  // tool definitions (rendered JSON), may be empty
+  // Images to use for the image parts, in order, instead of reading the parts' sources
+  // (the server decodes uploads itself). Empty: read each part's path / file:// / data: URL.
+  std::vector<RgbImage> images;
+  LoopOptions options;
+  // Context to allocate: 0 = prompt + max_new_tokens, capped by the model's limit.
+  int64_t max_context = 0;
+  // When set, receives the prefill logits of every prompt position [n_prompt, vocab].
+  std::vector<float>* prompt_logits = nullptr;
+};
+
+struct GenerateOutput {
+  std::vector<int32_t> prompt_ids;
+  GenerationResult result;
+};
+
+class Engine {
+ public:
+  // Loads the model, tokenizer, chat format and preprocessing config of a folder.
+  static std::unique_ptr<Engine> load(const std::string& model_dir, int threads = 0);
+
+  models::Model& model() { return *model_; }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const GenerationDefaults& defaults() const { return defaults_; }
+  const std::string& model_dir() const { return dir_; }
+
+  // Renders, decodes/preprocesses the images and tokenizes; cheap compared to the model.
+  // Bad messages or images are kantu::Errors naming the part.
+  PreparedPrompt prepare(const std::vector<text::Message>& messages,
+                         const std::vector<std::string>& tools,
+                         std::vector<RgbImage> images = {}) const;
+
+  // Runs a request. A prompt longer than the context is refused (kTooLarge) before the
+  // vision tower runs. on_piece may be null; returning false from it cancels.
+  GenerateOutput generate(const GenerateRequest& request, const PieceCallback& on_piece);
+  // Same, from an already prepared prompt (bench reuses one).
+  GenerationResult generate_prepared(const PreparedPrompt& prompt, const GenerateRequest& request,
+                                     const PieceCallback& on_piece);
+
+ private:
+  Engine() = default;
+  std::string dir_;
+  std::unique_ptr<models::Model> model_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::unique_ptr<text::ChatFormat> chat_;
+  ImagePreprocessConfig image_config_;
+  GenerationDefaults defaults_;
+};
+
+// Reads a generation_config.json document into defaults (Qwen stop ids when absent).
+GenerationDefaults generation_defaults_from_json(const Json& config, const std::string& what);
+
+}  // namespace kantu::runtime
