@@ -4,8 +4,7 @@
 //   - the format comes from the magic bytes, never from a file name;
 //   - grayscale is replicated to R = G = B; palette images are looked up in the palette;
 //   - alpha is dropped, not blended (RGBA/LA/palette+tRNS keep their colour values);
-//     WebP goes through libwebp's animation decoder like Pillow, whose first-frame
-//     blend onto a transparent canvas rescales colour by (c*a * (2^24/a)) >> 24;
+//     WebP goes through libwebp's animation decoder (first frame) as Pillow does;
 //   - 16-bit PNG samples keep their high byte (Pillow's ";16B" unpackers), except 16-bit
 //     grayscale, which Pillow opens as 32-bit "I" and clips to 0..255 when converting;
 //   - JPEG uses libjpeg-turbo's defaults as Pillow does (ISLOW DCT, fancy upsampling);

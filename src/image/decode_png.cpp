@@ -28,7 +28,7 @@ struct PngSource {
 void on_png_error(png_structp png, png_const_charp message) {
   auto* src = static_cast<PngSource*>(png_get_error_ptr(png));
   std::snprintf(src->message, sizeof(src->message), "%s", message);
-  // returning makes libpng longjmp to the setjmp in read_png_rows
+  png_longjmp(png, 1);  // to read_png_rows; returning would print the message first
 }
 
 void on_png_warning(png_structp, png_const_charp) {}
@@ -107,7 +107,7 @@ DecodedImage decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limi
   png_set_read_fn(h.png, &src, on_png_read);
   png_set_user_limits(h.png, static_cast<png_uint_32>(limits.max_side),
                       static_cast<png_uint_32>(limits.max_side));
-  png_set_chunk_malloc_max(h.png, 64u << 20);  // caps decompressed text/ICC chunks
+  png_set_chunk_malloc_max(h.png, 8u << 20);  // caps ancillary chunks (text, ICC, EXIF)
   png_set_chunk_cache_max(h.png, 1000);
 
   struct SizeCheck {

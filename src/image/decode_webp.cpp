@@ -1,5 +1,5 @@
 // WebP through libwebp's animation decoder, the path Pillow takes for every WebP file:
-// the first frame composited onto a transparent canvas, RGBA, alpha then dropped.
+// the first frame as RGBA on the canvas, alpha then dropped (colour kept).
 #include <webp/decode.h>
 #include <webp/demux.h>
 
