@@ -1,12 +1,19 @@
+// kantu eval {tokenize, score, run, merge, report}: the captioning benchmark.
 #include "cli/commands.h"
-#include "core/error.h"
+#include "cli/eval_commands.h"
 
 namespace kantu::cli {
 
 void add_eval_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("eval", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([] { fail(ErrorKind::kUnsupported, "'eval' is not implemented yet"); });
+  auto* eval = app.add_subcommand(
+      "eval", "Captioning benchmark: PTB tokenization, BLEU/ROUGE-L/CIDEr-D (METEOR/SPICE via jars), "
+              "resumable runs, reports");
+  eval->require_subcommand(1);
+  add_eval_tokenize_command(*eval);
+  add_eval_score_command(*eval);
+  add_eval_run_command(*eval);
+  add_eval_merge_command(*eval);
+  add_eval_report_command(*eval);
 }
 
 }  // namespace kantu::cli

@@ -331,7 +331,7 @@ std::bitset<256> first_bytes(const pcre2_code* code) {
 }
 
 struct Rule {
-  Code probe;  // the head, anchored and JIT-compiled: a fast "is there any match here?"
+  Code probe;  // head(?=trail), anchored and JIT-compiled: a fast "is there any match here?"
   Code head;
   Code trail;  // null = none
   std::bitset<256> first;
@@ -344,8 +344,12 @@ const std::vector<Rule>& rules() {
   static const std::vector<Rule> table = [] {
     std::vector<Rule> out;
     for (const RuleSpec& spec : rule_specs()) {
-      Rule rule{compile(spec.head, PCRE2_ANCHORED | PCRE2_NO_START_OPTIMIZE), compile(spec.head), nullptr, {}, spec.action,
-                spec.arg, spec.literal};
+      // The probe asks for the trailing context too (as a lookahead), so rules whose
+      // context is absent cost one JIT call.
+      std::string probe = "(?:" + spec.head + ")";
+      if (!spec.trail.empty()) probe += "(?=" + spec.trail + ")";
+      Rule rule{compile(probe, PCRE2_ANCHORED | PCRE2_NO_START_OPTIMIZE), compile(spec.head), nullptr,
+                {}, spec.action, spec.arg, spec.literal};
       pcre2_jit_compile(rule.probe.get(), PCRE2_JIT_COMPLETE);  // falls back to the interpreter
       if (!spec.trail.empty()) rule.trail = compile(spec.trail);
       rule.first = first_bytes(rule.head.get());
