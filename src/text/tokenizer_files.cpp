@@ -20,12 +20,95 @@ namespace {
 constexpr std::string_view kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// Parses JSON while pulling the vocabulary (an object of ~150k "token": id pairs) and the
+// merges out of the event stream instead of building them as DOM nodes: building them
+// costs most of the load time. vocab_path/merges_path name where they sit: {} = top level,
+// {"model", "vocab"} = doc.model.vocab. Everything else is returned as the DOM.
+struct VocabMergesStream {
+  std::vector<std::string> vocab_path, merges_path;
+  bool collect_merges = true;  // false: merges come from merges.txt
+  std::vector<std::pair<std::string, Json>> vocab;      // spelled token, id value
+  std::vector<std::pair<std::string, std::string>> merges;
+  std::vector<std::string> bad_merges;                  // entries of an unexpected form
+  bool saw_vocab = false, saw_merges = false;
+
+  Json parse(const std::string& text, const std::string& path) {
+    std::vector<std::string> keys;  // keys[d] = last key seen at depth d + 1
+    std::string pending_key;
+    const auto at = [&](const std::vector<std::string>& where, int depth) {
+      if (static_cast<int>(where.size()) != depth) return false;
+      for (size_t i = 0; i < where.size(); ++i) {
+        if (i >= keys.size() || keys[i] != where[i]) return false;
+      }
+      return true;
+    };
+    const Json::parser_callback_t cb = [&](int depth, Json::parse_event_t event, Json& parsed) {
+      switch (event) {
+        case Json::parse_event_t::key:
+          if (at(vocab_path, depth - 1)) {
+            pending_key = parsed.get<std::string>();
+            return false;  // not stored: the value event below records the pair
+          }
+          if (depth >= 1) {
+            keys.resize(static_cast<size_t>(depth));
+            keys[static_cast<size_t>(depth) - 1] = parsed.get<std::string>();
+          }
+          return true;
+        case Json::parse_event_t::object_start:
+          if (at(vocab_path, depth)) saw_vocab = true;
+          return true;
+        case Json::parse_event_t::array_start:
+          if (collect_merges && at(merges_path, depth)) saw_merges = true;
+          return true;
+        case Json::parse_event_t::value:
+          if (depth == static_cast<int>(vocab_path.size()) + 1 && at(vocab_path, depth - 1)) {
+            vocab.emplace_back(std::move(pending_key), parsed);
+            return false;
+          }
+          if (collect_merges && depth == static_cast<int>(merges_path.size()) + 1 &&
+              at(merges_path, depth - 1)) {
+            if (parsed.is_string()) {
+              const std::string& m = parsed.get_ref<const std::string&>();
+              const size_t space = m.find(' ');
+              if (space == std::string::npos || m.find(' ', space + 1) != std::string::npos) {
+                bad_merges.push_back(m);
+              } else {
+                merges.emplace_back(m.substr(0, space), m.substr(space + 1));
+              }
+            } else {
+              bad_merges.push_back(parsed.dump());
+            }
+            return false;
+          }
+          return true;
+        case Json::parse_event_t::array_end:  // a merge in the ["a", "b"] form
+          if (collect_merges && depth == static_cast<int>(merges_path.size()) + 1 &&
+              at(merges_path, depth - 1)) {
+            if (parsed.size() == 2 && parsed[0].is_string() && parsed[1].is_string()) {
+              merges.emplace_back(parsed[0].get<std::string>(), parsed[1].get<std::string>());
+            } else {
+              bad_merges.push_back(parsed.dump());
+            }
+            return false;
+          }
+          return true;
+        default:
+          return true;
+      }
+    };
+    try {
+      return Json::parse(text, cb);
+    } catch (const Json::exception& e) {
+      fail(ErrorKind::kCorrupt, path, ": invalid JSON: ", e.what());
+    }
+  }
+};
+
 // Adds the regular tokens of a {"token": id, ...} object. Entries that are added tokens
 // (same id and content) may appear in the vocab spelled raw; those are skipped.
-void add_vocab(BpeModel& bpe, const Json& vocab, const std::vector<AddedToken>& added,
-               const std::string& path) {
-  if (!vocab.is_object()) fail(ErrorKind::kCorrupt, path, ": the vocabulary is not a JSON object");
-  for (const auto& [spelled, value] : vocab.items()) {
+void add_vocab(BpeModel& bpe, const std::vector<std::pair<std::string, Json>>& vocab,
+               const std::vector<AddedToken>& added, const std::string& path) {
+  for (const auto& [spelled, value] : vocab) {
     if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
       fail(ErrorKind::kCorrupt, path, ": token '", spelled, "' has a bad id ", value.dump());
     }
@@ -133,12 +216,22 @@ void check_normalizer(const Json& normalizer, const std::string& path) {
 }  // namespace
 
 Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
-  const Json doc = read_json_file(path);
+  VocabMergesStream stream;
+  stream.vocab_path = {"model", "vocab"};
+  stream.merges_path = {"model", "merges"};
+  const Json doc = stream.parse(read_file(path), path);
   try {
     if (!doc.is_object()) fail(ErrorKind::kCorrupt, path, ": not a JSON object");
     const Json& model = doc.at("model");
+    if (!model.is_object()) fail(ErrorKind::kCorrupt, path, ": 'model' is not an object");
     if (model.value("type", "BPE") != "BPE") {
       fail(ErrorKind::kUnsupported, path, ": model type '", model.value("type", ""), "' is not BPE");
+    }
+    if (!stream.saw_vocab) fail(ErrorKind::kCorrupt, path, ": model.vocab is missing or not an object");
+    if (!stream.saw_merges) fail(ErrorKind::kCorrupt, path, ": model.merges is missing or not an array");
+    if (!stream.bad_merges.empty()) {
+      fail(ErrorKind::kCorrupt, path, ": a merge is neither \"a b\" nor [\"a\", \"b\"]: ",
+           stream.bad_merges.front());
     }
     check_normalizer(doc.value("normalizer", Json()), path);
     const std::string pattern = pretokenizer_pattern(doc.value("pre_tokenizer", Json()), path);
@@ -150,19 +243,9 @@ Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
       added.push_back(parse_added_token(entry, entry["id"].get<int64_t>(), path));
     }
     BpeModel bpe;
-    bpe.reserve(model.at("vocab").size(), model.at("merges").size());
-    add_vocab(bpe, model.at("vocab"), added, path);
-    const Json& merges = model.at("merges");
-    if (!merges.is_array()) fail(ErrorKind::kCorrupt, path, ": model.merges is not an array");
-    for (const Json& m : merges) {
-      if (m.is_string()) {
-        add_merge_line(bpe, m.get<std::string>(), path);
-      } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-        add_merge(bpe, m[0].get<std::string>(), m[1].get<std::string>(), path);
-      } else {
-        fail(ErrorKind::kCorrupt, path, ": a merge is neither \"a b\" nor [\"a\", \"b\"]: ", m.dump());
-      }
-    }
+    bpe.reserve(stream.vocab.size(), stream.merges.size());
+    add_vocab(bpe, stream.vocab, added, path);
+    for (const auto& [left, right] : stream.merges) add_merge(bpe, left, right, path);
     return Tokenizer(std::move(bpe), std::move(added), pattern);
   } catch (const Json::exception& e) {
     fail(ErrorKind::kCorrupt, path, ": unexpected structure: ", e.what());
@@ -196,10 +279,16 @@ Tokenizer Tokenizer::from_vocab_merges(const std::string& vocab_path, const std:
     }
   }
   BpeModel bpe;
-  const Json vocab = read_json_file(vocab_path);
+  VocabMergesStream stream;  // vocab at the top level, no merges
+  stream.collect_merges = false;
+  const Json rest = stream.parse(read_file(vocab_path), vocab_path);
+  if (!stream.saw_vocab || !rest.is_object()) {
+    fail(ErrorKind::kCorrupt, vocab_path, ": the vocabulary is not a JSON object");
+  }
   const std::string merges = read_file(merges_path);
-  bpe.reserve(vocab.size(), static_cast<size_t>(std::count(merges.begin(), merges.end(), '\n')) + 1);
-  add_vocab(bpe, vocab, added, vocab_path);
+  bpe.reserve(stream.vocab.size(),
+              static_cast<size_t>(std::count(merges.begin(), merges.end(), '\n')) + 1);
+  add_vocab(bpe, stream.vocab, added, vocab_path);
   size_t line_no = 0;
   for (size_t pos = 0; pos < merges.size();) {
     size_t end = merges.find('\n', pos);
