@@ -153,7 +153,7 @@ inline Bytes encode_bmp(int width, int height, int bpp, uint32_t compression,
   put_le(b, 26, 1, 2);
   put_le(b, 28, bpp, 2);
   put_le(b, 30, compression, 4);
-  std::memcpy(b.data() + 54, extra.data(), extra.size());
+  if (!extra.empty()) std::memcpy(b.data() + 54, extra.data(), extra.size());
   b.insert(b.end(), pixel_rows.begin(), pixel_rows.end());
   return b;
 }
