@@ -408,7 +408,9 @@ TEST(HttpServer, MetricsCountRequestsAndTokens) {
   Timer t;
   do {
     m = s.client().Get("/metrics")->body;
-  } while (m.find("status=\"400\"} 1") == std::string::npos && t.ms() < 2000);
+  } while ((m.find("status=\"400\"} 1") == std::string::npos ||
+            m.find("status=\"200\"} 1") == std::string::npos) &&
+           t.ms() < 2000);
   EXPECT_NE(m.find("kantu_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 1"),
             std::string::npos) << m;
   EXPECT_NE(m.find("kantu_requests_total{endpoint=\"/v1/chat/completions\",status=\"400\"} 1"),
@@ -425,7 +427,8 @@ TEST(HttpServer, DrainFinishesStreamsAndRefusesNewWork) {
   std::atomic<bool> started{false};
   std::string text;
   std::thread streamer([&] {
-    Json body = {{"messages", user("drain me please")}, {"stream", true}};
+    // ~100 fake tokens at 10 ms: the stream outlives the late request below.
+    Json body = {{"messages", user("drain me please " + std::string(300, 'd'))}, {"stream", true}};
     raw_post(s.port, "/v1/chat/completions", body.dump(), [&](const std::string&) {
       started = true;
       return true;
@@ -439,6 +442,43 @@ TEST(HttpServer, DrainFinishesStreamsAndRefusesNewWork) {
   streamer.join();
   EXPECT_NE(text.find("data: [DONE]"), std::string::npos) << text;
   EXPECT_NE(text.find("\"finish_reason\":\"stop\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kantu::server
+
+namespace kantu::server {
+namespace {
+
+TEST(RemoteImages, RefusesLocalAndPrivateAddressesAndBadUrls) {
+  for (const char* url : {"http://127.0.0.1/a.png", "http://localhost:8080/a.png", "http://10.1.2.3/a.png",
+                          "http://192.168.0.1/a.png", "http://169.254.169.254/latest", "http://[::1]/a.png",
+                          "http://user@example.com/a.png", "ftp://example.com/a.png", "http:///a.png"}) {
+    try {
+      fetch_remote_image(url, 1 << 20, 2);
+      ADD_FAILURE() << "fetched " << url;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument) << url << ": " << e.what();
+    }
+  }
+}
+
+TEST(RemoteImages, DisabledByDefaultEnabledByOption) {
+  TestServer off;
+  Json body = {{"messages", Json::array({{{"role", "user"},
+                                          {"content", Json::array({{{"type", "image_url"},
+                                                                    {"image_url", {{"url", "http://127.0.0.1:1/a.png"}}}}})}}})}};
+  auto r = off.chat(body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("allow-remote-images"), std::string::npos) << r->body;
+  ServerOptions so;
+  so.allow_remote_images = true;
+  TestServer on({}, so);
+  r = on.chat(body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("private or local"), std::string::npos) << r->body;
 }
 
 }  // namespace
