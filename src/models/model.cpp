@@ -1,7 +1,7 @@
 #include "models/model.h"
 
 #include <algorithm>
-#include <unordered_set>
+#include <map>
 
 #include "core/error.h"
 #include "formats/weight_store.h"
@@ -16,6 +16,9 @@ namespace kantu::models {
 // Rows one text forward handles at once: prefill is split into chunks of this size and a
 // batched decode step into groups of this many sequences.
 constexpr int64_t kMaxBatchRows = 256;
+// Rows of logits a batched decode computes per pass over lm_head (the largest matrix:
+// one pass serves this many sequences).
+constexpr int64_t kLogitRows = 8;
 
 class ModelImpl {
  public:
@@ -28,6 +31,7 @@ class ModelImpl {
         pool_(options.threads) {
     for (int64_t id : config_.eos_token_ids) eos_.push_back(static_cast<int32_t>(id));
     scratch_.allocate(config_.text, kMaxBatchRows);
+    logits_scratch_.assign(kLogitRows * config_.text.vocab_size, 0.0f);
   }
 
   std::string folder_;
@@ -41,6 +45,7 @@ class ModelImpl {
   // Per decode step (reused; sized to kMaxBatchRows at first use).
   std::vector<int64_t> pos_t_, pos_h_, pos_w_;
   qwen3vl::TextBatch decode_batch_;  // no deepstack during decode
+  std::vector<float> logits_scratch_;  // [kLogitRows, vocab]
 };
 
 // ---- Sequence ----
@@ -173,6 +178,8 @@ void Model::prefill(Sequence& seq, std::span<const int32_t> ids,
   for (size_t k = 0; k < pos.visual_rows.size(); ++k) visual_index[pos.visual_rows[k]] = int64_t(k);
 
   if (options.dumps) {
+    // Text dumps of an earlier prefill would have other row counts: start afresh.
+    std::erase_if(*options.dumps, [](const auto& kv) { return kv.first.rfind("text.", 0) == 0; });
     DumpTensor& p = (*options.dumps)["text.position_ids"];
     p.shape = {3, n};
     p.data.resize(3 * n);
@@ -273,9 +280,21 @@ void Model::decode_batch(std::span<Sequence* const> seqs, std::span<const int32_
     batch.pos_h = m.pos_h_.data();
     batch.pos_w = m.pos_w_.data();
     m.text_.forward(batch, s, &m.pool_, {});
+    for (int64_t r0 = 0; r0 < gn; r0 += kLogitRows) {
+      const int64_t rn = std::min(kLogitRows, gn - r0);
+      if (rn == 1) {  // straight into the sequence's buffer
+        m.text_.lm_head(s.normed.data() + r0 * H, 1, seqs[g0 + r0]->state().logits.data(),
+                        &m.pool_);
+        continue;
+      }
+      m.text_.lm_head(s.normed.data() + r0 * H, rn, m.logits_scratch_.data(), &m.pool_);
+      for (int64_t r = 0; r < rn; ++r) {
+        std::copy_n(m.logits_scratch_.data() + r * V, V,
+                    seqs[g0 + r0 + r]->state().logits.data());
+      }
+    }
     for (int64_t r = 0; r < gn; ++r) {
       SequenceState& st = seqs[g0 + r]->state();
-      m.text_.lm_head(s.normed.data() + r * H, 1, st.logits.data(), &m.pool_);
       st.length += 1;
       st.next_pos += 1;
       st.has_logits = true;

@@ -1,12 +1,16 @@
 // The tiny models, loaded once per test binary (loading maps the weights; sharing them
-// keeps the conformance run to seconds).
+// keeps the conformance run to seconds), and the test images through kantu's own
+// decoder and HF-exact preprocessing (the image layer's goldens check that part).
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "conformance/golden.h"
+#include "image/decode.h"
+#include "image/preprocess.h"
 #include "models/model.h"
 
 namespace kantu::test {
@@ -17,6 +21,20 @@ inline models::Model& cached_model(const std::string& name) {
   auto& slot = cache[name];
   if (!slot) slot = models::Model::load(model_path(name), {.threads = 2});
   return *slot;
+}
+
+struct TestImage {
+  std::vector<float> pixel_values;  // [patches, 1536]
+  models::GridTHW grid;
+};
+
+// A golden's image entry: "model_sq_224x224.png" or "images/img_256x256.png", both
+// relative to the shared images/ folder. Qwen3-VL preprocessor defaults.
+inline TestImage preprocess_test_image(const std::string& entry) {
+  const std::string rel = entry.rfind("images/", 0) == 0 ? entry : "images/" + entry;
+  RgbImage rgb = decode_image_file(testdata(rel));
+  PreprocessedImage p = preprocess_image(rgb, ImagePreprocessConfig{});
+  return {std::move(p.pixel_values), {p.grid.t, p.grid.h, p.grid.w}};
 }
 
 }  // namespace kantu::test

@@ -23,8 +23,8 @@ constexpr double kTieMargin = 1e-4;
 
 struct Case {
   std::string model, name;
-  // Where the image's pixel_values come from: a vision golden holding the same image
-  // (checked by file name), or "" for text-only.
+  // Where image pixel_values come from: a vision golden holding the same image (checked
+  // by file name), or "" for kantu's own preprocessing of the case's images.
   std::string pixels_from;
 };
 
@@ -45,22 +45,37 @@ class FullModelGolden : public ::testing::TestWithParam<Case> {
         test::golden_path(c.model, "full_model/" + c.name + ".safetensors")));
     meta_ = read_json_file(test::golden_path(c.model, "full_model/" + c.name + ".json"));
     for (int64_t id : test::to_i64(golden_->get("input_ids"))) ids_.push_back(int32_t(id));
+    std::vector<models::GridTHW> grids;
+    if (golden_->has("image_grid_thw")) {
+      std::vector<int64_t> thw = test::to_i64(golden_->get("image_grid_thw"));
+      for (size_t i = 0; i + 2 < thw.size(); i += 3) grids.push_back({thw[i], thw[i + 1], thw[i + 2]});
+    }
+    if (grids.empty()) return;
+    std::vector<models::VisualInput> inputs;
     if (!c.pixels_from.empty()) {
       Json vmeta = read_json_file(test::golden_path(c.model, "vision/vision.json"));
       ASSERT_EQ(vmeta.at(c.pixels_from).at("images"), meta_.at("images"))
           << "the vision golden holds a different image";
       auto vg = SafetensorsFile::open(
           test::golden_path(c.model, "vision/" + c.pixels_from + ".safetensors"));
-      pixels_ = to_f32(vg.get("pixel_values"));
-      std::vector<int64_t> thw = test::to_i64(golden_->get("image_grid_thw"));
-      ASSERT_EQ(thw.size(), 3u);
-      models::VisualInput in{pixels_.data(), GridTHW{thw[0], thw[1], thw[2]}};
-      vision_ = model_->encode_images({in});
+      images_.push_back({to_f32(vg.get("pixel_values")), grids.at(0)});
+    } else {
+      for (const auto& entry : meta_.at("images")) {
+        images_.push_back(test::preprocess_test_image(entry.get<std::string>()));
+      }
     }
+    ASSERT_EQ(images_.size(), grids.size());
+    for (size_t i = 0; i < grids.size(); ++i) {
+      ASSERT_EQ(images_[i].grid.patches(), grids[i].patches()) << "image " << i;
+      ASSERT_EQ(images_[i].grid.h, grids[i].h) << "image " << i;
+      inputs.push_back({images_[i].pixel_values.data(), grids[i]});
+    }
+    vision_ = model_->encode_images(inputs);
+    has_vision_ = true;
   }
 
   std::vector<const models::VisionOutput*> vision_list() const {
-    if (GetParam().pixels_from.empty()) return {};
+    if (!has_vision_) return {};
     return {&vision_};
   }
 
@@ -68,8 +83,9 @@ class FullModelGolden : public ::testing::TestWithParam<Case> {
   std::unique_ptr<SafetensorsFile> golden_;
   Json meta_;
   std::vector<int32_t> ids_;
-  std::vector<float> pixels_;
+  std::vector<test::TestImage> images_;
   models::VisionOutput vision_;
+  bool has_vision_ = false;
 };
 
 TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
@@ -160,7 +176,12 @@ TEST_P(FullModelGolden, GreedyGenerationMatches) {
 INSTANTIATE_TEST_SUITE_P(Qwen3VL, FullModelGolden,
                          ::testing::Values(Case{"tiny-a", "text_only", ""},
                                            Case{"tiny-a", "one_image", "square_224x224"},
-                                           Case{"tiny-c", "text_only", ""}),
+                                           Case{"tiny-a", "two_images", ""},
+                                           Case{"tiny-a", "image_multiturn", ""},
+                                           Case{"tiny-c", "text_only", ""},
+                                           Case{"tiny-c", "img_256x256", ""},
+                                           Case{"tiny-c", "img_288x352", ""},
+                                           Case{"tiny-c", "img_384x256", ""}),
                          test_name);
 
 }  // namespace
