@@ -311,3 +311,49 @@ TEST(EvalCli, ScoreRejectsBadInput) {
 
 }  // namespace
 }  // namespace kantu
+
+namespace kantu {
+namespace {
+
+// The in-process engine on a tiny real-format model: every image gets a caption with the
+// engine's own per-stage timings and a known peak memory, and the run scores itself.
+TEST(EvalCli, LocalModelRunCaptionsEveryImage) {
+  std::string dir = test::make_temp_dir("evallocal");
+  const std::string images = test::testdata("images");
+  Json ann = {{"images", Json::array()}, {"annotations", Json::array()}};
+  const char* files[] = {"grad_256x256.png", "strokes_256x256.jpg", "model_sq_224x224.png"};
+  for (int i = 0; i < 3; ++i) {
+    ann["images"].push_back({{"id", i + 1}, {"file_name", files[i]}});
+    ann["annotations"].push_back({{"image_id", i + 1}, {"caption", "a test picture"}});
+  }
+  test::write_text_file(dir + "/captions.json", ann.dump());
+  auto r = kantu({"eval", "run", "-m", test::testdata("models/qwen3vl-tiny-a"), "--annotations",
+                  dir + "/captions.json", "--images", images, "--max-tokens", "4", "--threads",
+                  "2", "--out", dir + "/run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json results = read_json_file(dir + "/run/results.json");
+  ASSERT_EQ(results.size(), 3u);
+  std::ifstream in(dir + "/run/predictions.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    Json p = parse_json(line, "prediction");
+    EXPECT_GT(p.at("image_encode_ms").get<double>(), 0.0) << line;
+    EXPECT_GT(p.at("prefill_ms").get<double>(), 0.0) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+  Json run = read_json_file(dir + "/run/run.json");
+  ASSERT_TRUE(run.at("peak_memory_mb").is_number()) << run.dump();
+  EXPECT_GT(run.at("peak_memory_mb").get<double>(), 0.0);
+  EXPECT_TRUE(read_json_file(dir + "/run/metrics.json").contains("corpus"));
+
+  // A missing model folder is a clear error, not a crash.
+  r = kantu({"eval", "run", "-m", dir + "/no-model", "--annotations", dir + "/captions.json",
+             "--images", images, "--out", dir + "/run2"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no-model"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace kantu
