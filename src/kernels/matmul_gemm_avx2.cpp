@@ -5,6 +5,7 @@
 // over every 6 x-rows: per k, 2 panel loads + 6 broadcasts feed 12 FMAs.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/matmul_avx2.h"
@@ -19,7 +20,17 @@ constexpr int64_t kKc = 256;  // columns per slice: a panel is 16 KB, stays in L
 constexpr int64_t kNc = 128;  // weight rows per task: the packed block is 128 KB, in L2
 constexpr int64_t kMc = 192;  // x rows per task: 192 KB per slice, in L2
 
+// Tag for block-quantized weights: panels are filled through dequantize_slice.
+struct QuantWeights {
+  using T = uint8_t;
+};
+
 std::vector<float>& packed_buffer() {
+  thread_local std::vector<float> buffer;
+  return buffer;
+}
+
+std::vector<float>& decoded_buffer() {
   thread_local std::vector<float> buffer;
   return buffer;
 }
@@ -29,7 +40,7 @@ template <class L>
 void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float* y, int64_t i0,
                 int64_t i1, int64_t r0, int64_t r1) {
   const int64_t cols = w.cols, rows = w.rows;
-  const auto* wd = static_cast<const typename L::T*>(w.data);
+  [[maybe_unused]] const auto* wd = static_cast<const typename L::T*>(w.data);
   const int64_t n_panels = (r1 - r0 + kNr - 1) / kNr;
   float* base = aligned_scratch(packed_buffer(), static_cast<size_t>(n_panels * kNr * kKc));
   for (int64_t k0 = 0; k0 < cols || k0 == 0; k0 += kKc) {
@@ -37,8 +48,16 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
     const bool first = k0 == 0;
     for (int64_t p = 0; p < n_panels; ++p) {
       const int64_t r = r0 + p * kNr;
-      pack_panel<L>(wd + r * cols + k0, cols, static_cast<int>(std::min<int64_t>(kNr, r1 - r)),
-                    kc, base + p * kNr * kc);
+      const int n_valid = static_cast<int>(std::min<int64_t>(kNr, r1 - r));
+      if constexpr (std::is_same_v<L, QuantWeights>) {
+        // Decode the slice of each row once (it then serves every x row of the task),
+        // and transpose the float rows into the panel.
+        float* rows_f32 = aligned_scratch(decoded_buffer(), static_cast<size_t>(kNr * kKc));
+        for (int j = 0; j < n_valid; ++j) dequantize_slice(w, r + j, k0, kc, rows_f32 + j * kc);
+        pack_panel<F32Weights>(rows_f32, kc, n_valid, kc, base + p * kNr * kc);
+      } else {
+        pack_panel<L>(wd + r * cols + k0, cols, n_valid, kc, base + p * kNr * kc);
+      }
     }
     for (int64_t p = 0; p < n_panels; ++p) {
       const int64_t r = r0 + p * kNr;
@@ -85,14 +104,17 @@ void gemm(const float* x, int64_t n, const WeightMatrix& w, const float* bias, f
       return gemm_typed<Bf16Weights>(x, n, w, bias, y, pool);
     case DType::kF16:
       return gemm_typed<F16Weights>(x, n, w, bias, y, pool);
-    default:
+    case DType::kF32:
       return gemm_typed<F32Weights>(x, n, w, bias, y, pool);
+    default:
+      return gemm_typed<QuantWeights>(x, n, w, bias, y, pool);
   }
 }
 
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool) {
-  if (n <= 3) return gemv(x, n, w, bias, y, pool);
+  if (n <= 3) return dtype_is_quantized(w.dtype) ? gemv_quant(x, n, w, bias, y, pool)
+                                                 : gemv(x, n, w, bias, y, pool);
   gemm(x, n, w, bias, y, pool);
 }
 

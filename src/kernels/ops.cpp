@@ -8,11 +8,17 @@ namespace kantu::kernels {
 
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool) {
-  if (w.dtype != DType::kF32 && w.dtype != DType::kF16 && w.dtype != DType::kBF16)
+  const bool block_type = w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_0 ||
+                          w.dtype == DType::kQ4_K || w.dtype == DType::kQ5_K ||
+                          w.dtype == DType::kQ6_K;
+  if (w.dtype != DType::kF32 && w.dtype != DType::kF16 && w.dtype != DType::kBF16 && !block_type)
     fail(ErrorKind::kUnsupported, "matmul: weight type ", dtype_name(w.dtype),
-         " is not supported (F32, F16, BF16)");
+         " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
   KANTU_CHECK(n >= 0 && w.rows >= 0 && w.cols >= 0, "matmul: n=", n, " rows=", w.rows,
               " cols=", w.cols);
+  if (block_type && w.cols % dtype_block_elems(w.dtype) != 0)
+    fail(ErrorKind::kInvalidArgument, "matmul: a ", dtype_name(w.dtype), " weight needs a multiple of ",
+         dtype_block_elems(w.dtype), " columns, got ", w.cols);
   if (n == 0 || w.rows == 0) return;
   KANTU_CHECK(y != nullptr && (w.cols == 0 || (x != nullptr && w.data != nullptr)),
               "matmul: null pointer");

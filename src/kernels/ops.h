@@ -15,7 +15,9 @@ namespace kantu::kernels {
 // A weight matrix W [rows = out_features, cols = in_features], row-major, in its
 // stored element type, usually straight from the mapped file (never copied).
 struct WeightMatrix {
-  DType dtype = DType::kBF16;  // kF32, kF16 or kBF16 (quantized types come later)
+  // kF32, kF16, kBF16, or a block type (kQ8_0, kQ4_0, kQ4_K, kQ5_K, kQ6_K: ggml's layouts,
+  // rows of cols / block_elems blocks; cols must be a multiple of the block size).
+  DType dtype = DType::kBF16;
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/half.h"
+#include "kernels/quant.h"
 #include "kernels/ref.h"
 
 namespace kantu::kernels::ref {
@@ -28,8 +29,10 @@ void load_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
       for (int64_t c = 0; c < cols; ++c) dst[c] = f16_to_f32(src[c]);
       return;
     }
-    default:
-      return;  // ops.cpp rejects other types before we get here
+    default:  // a block type (ops.cpp rejected everything else): the definition
+      dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + r * dtype_bytes(w.dtype, cols),
+                     dst, cols);
+      return;
   }
 }
 
