@@ -5,12 +5,14 @@
 
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
+#include "kernels/quant.h"
 
 namespace kantu::kernels {
 namespace {
@@ -74,6 +76,48 @@ void GemmArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_MatmulBf16)->Name("gemm_bf16")->Apply(GemmArgs)->UseRealTime()->MinTime(0.5);
+
+// Block-quantized weights (random blocks via quantize_matrix from random floats).
+// args: dtype, rows, cols, n, threads. GB/s counts the weight bytes of the type.
+void BM_MatmulQuant(benchmark::State& state) {
+  const DType dtype = static_cast<DType>(state.range(0));
+  const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
+  ThreadPool* pool = pool_for(static_cast<int>(state.range(4)));
+  const std::vector<uint16_t> src = random_bf16(static_cast<size_t>(rows * cols), 1);
+  std::vector<uint8_t> w(dtype_bytes(dtype, rows * cols));
+  quantize_matrix(WeightMatrix{DType::kBF16, rows, cols, src.data()}, dtype, w.data(), pool);
+  const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 2);
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  const WeightMatrix m{dtype, rows, cols, w.data()};
+  for (auto _ : state) {
+    matmul(x.data(), n, m, nullptr, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iters * static_cast<double>(w.size()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(kernel_table().isa));
+}
+
+void QuantGemvArgs(benchmark::internal::Benchmark* b) {
+  for (DType t : {DType::kQ8_0, DType::kQ4_0})
+    for (int threads : {1, 2}) {
+      b->Args({static_cast<int64_t>(t), 6144, 2048, 1, threads});
+      b->Args({static_cast<int64_t>(t), 2048, 6144, 1, threads});
+    }
+}
+BENCHMARK(BM_MatmulQuant)->Name("gemv_quant")->Apply(QuantGemvArgs)->UseRealTime()->MinTime(0.5);
+
+void QuantGemmArgs(benchmark::internal::Benchmark* b) {
+  for (DType t : {DType::kQ8_0, DType::kQ4_0})
+    for (int threads : {1, 2}) {
+      b->Args({static_cast<int64_t>(t), 2048, 2048, 128, threads});
+      b->Args({static_cast<int64_t>(t), 1024, 1024, 784, threads});
+    }
+}
+BENCHMARK(BM_MatmulQuant)->Name("gemm_quant")->Apply(QuantGemmArgs)->UseRealTime()->MinTime(0.5);
 
 // Vision attention (2B: 16 heads of 64, no mask). args: tokens, threads
 void BM_Attention(benchmark::State& state) {

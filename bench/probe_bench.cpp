@@ -58,6 +58,25 @@ void BM_FmaPeak(benchmark::State& state) {
 }
 BENCHMARK(BM_FmaPeak)->Name("fma_f32_peak")->Arg(1)->Arg(2)->UseRealTime();
 
+// args: threads. int8 GOP/s counts a multiply-add as 2 ops (as GFLOP/s does).
+void BM_Int8DotPeak(benchmark::State& state) {
+  if (!isa_supported(Isa::kAvx2)) return state.SkipWithError("needs AVX2");
+  const int threads = static_cast<int>(state.range(0));
+  ThreadPool* pool = pool_for(threads);
+  const int64_t iters = 10'000'000;
+  std::vector<int32_t> out(static_cast<size_t>(threads));
+  for (auto _ : state) {
+    pool->parallel_for(threads, [&](int64_t t) {
+      out[static_cast<size_t>(t)] = probe_int8_dot_avx2(iters, static_cast<int32_t>(t));
+    });
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["int8 GOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * threads * iters * 768.0 / 1e9,
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Int8DotPeak)->Name("int8_dot_peak")->Arg(1)->Arg(2)->UseRealTime();
+
 }  // namespace
 }  // namespace kantu::kernels
 
