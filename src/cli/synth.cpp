@@ -18,6 +18,8 @@ void add_synth_command(CLI::App& app) {
     uint64_t seed = 0;
     int threads = 0;
     double max_shard_mb = 5000;
+    std::string format = "safetensors";
+    std::string gguf_type = "bf16";
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -37,6 +39,13 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--max-shard-mb", args->max_shard_mb,
                   "Largest safetensors file before sharding, in MB (HF default 5000)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--format", args->format,
+                  "safetensors: a Hugging Face folder; gguf: model.gguf + mmproj.gguf in "
+                  "llama.cpp's layout (same values for the same seed)")
+      ->check(CLI::IsMember({"safetensors", "gguf"}));
+  cmd->add_option("--gguf-type", args->gguf_type,
+                  "Matrix type of the GGUF pair: bf16 (exact) or f16; quantize with llama-quantize")
+      ->check(CLI::IsMember({"bf16", "f16"}));
   cmd->callback([args] {
     if (args->like.empty() && args->config.empty())
       fail(ErrorKind::kInvalidArgument, "synth needs --like SHAPE or --config FILE");
@@ -46,8 +55,11 @@ void add_synth_command(CLI::App& app) {
     options.seed = args->seed;
     options.threads = args->threads;
     options.max_shard_bytes = static_cast<int64_t>(args->max_shard_mb * 1e6);
+    options.gguf_weights = args->gguf_type == "f16" ? DType::kF16 : DType::kBF16;
     const runtime::SynthReport r =
-        runtime::synthesize_checkpoint(config, args->tokenizer_from, args->out, options);
+        args->format == "gguf"
+            ? runtime::synthesize_gguf_pair(config, args->tokenizer_from, args->out, options)
+            : runtime::synthesize_checkpoint(config, args->tokenizer_from, args->out, options);
     const Json out = {{"out", args->out},           {"tensors", r.tensors},
                       {"parameters", r.parameters}, {"bytes", r.bytes},
                       {"shards", r.shards},         {"seconds", r.seconds}};

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kChunkElements = 1 << 20;  // 2 MiB of BF16 per task
+constexpr int64_t kChunkElements = kSynthChunkElements;
 constexpr double kWeightStd = 0.02;
 
 uint64_t splitmix64(uint64_t& state) {
@@ -184,16 +184,7 @@ void write_shard(const fs::path& dir, const ShardPlan& shard,
     const int64_t begin = task.chunk * kChunkElements;
     const int64_t n = std::min(kChunkElements, t.numel() - begin);
     buffer.resize(n);
-    switch (t.fill) {
-      case SynthTensor::Fill::kOnes: std::fill(buffer.begin(), buffer.end(), f32_to_bf16(1.0f)); break;
-      case SynthTensor::Fill::kZeros: std::fill(buffer.begin(), buffer.end(), 0); break;
-      case SynthTensor::Fill::kNormal: {
-        uint64_t s = seed ^ fnv1a(t.name);
-        s ^= splitmix64(s) + static_cast<uint64_t>(task.chunk);
-        fill_normal_bf16(buffer.data(), n, kWeightStd, splitmix64(s));
-        break;
-      }
-    }
+    synth_fill_chunk_bf16(t, seed, task.chunk, buffer.data(), n);
     try {
       write_all(fd, buffer.data(), static_cast<size_t>(n) * 2, task.offset, path);
     } catch (const Error& e) {
@@ -205,6 +196,20 @@ void write_shard(const fs::path& dir, const ShardPlan& shard,
 }
 
 }  // namespace
+
+void synth_fill_chunk_bf16(const SynthTensor& t, uint64_t seed, int64_t chunk, uint16_t* out,
+                           int64_t n) {
+  switch (t.fill) {
+    case SynthTensor::Fill::kOnes: std::fill(out, out + n, f32_to_bf16(1.0f)); break;
+    case SynthTensor::Fill::kZeros: std::fill(out, out + n, uint16_t{0}); break;
+    case SynthTensor::Fill::kNormal: {
+      uint64_t s = seed ^ fnv1a(t.name);
+      s ^= splitmix64(s) + static_cast<uint64_t>(chunk);
+      fill_normal_bf16(out, n, kWeightStd, splitmix64(s));
+      break;
+    }
+  }
+}
 
 SynthReport synthesize_checkpoint(const Json& config, const std::string& tokenizer_dir,
                                   const std::string& out_dir, const SynthOptions& options) {

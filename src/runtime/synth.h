@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/json.h"
 
 namespace kantu::runtime {
@@ -32,10 +33,19 @@ struct SynthTensor {
 // sizes are Error(kInvalidArgument) naming the field).
 std::vector<SynthTensor> qwen3vl_tensors(const Json& config);
 
+// The values are generated in chunks of kSynthChunkElements; chunk `chunk` of tensor `t`
+// depends only on (seed, t.name, chunk). Fills out[0, n) with that chunk's BF16 values
+// (n = the chunk's length: kSynthChunkElements except for a tensor's last chunk). The
+// GGUF writer uses this to store the very same weights as the safetensors folder.
+constexpr int64_t kSynthChunkElements = 1 << 20;
+void synth_fill_chunk_bf16(const SynthTensor& t, uint64_t seed, int64_t chunk, uint16_t* out,
+                           int64_t n);
+
 struct SynthOptions {
   uint64_t seed = 0;
   int threads = 0;                       // 0 = all cores
   int64_t max_shard_bytes = 5000000000;  // HF save_pretrained default ("5GB")
+  DType gguf_weights = DType::kBF16;     // GGUF pair only: kBF16 (exact) or kF16
 };
 
 struct SynthReport {
@@ -53,5 +63,16 @@ struct SynthReport {
 // copied from tokenizer_dir; it must hold a tokenizer and a chat template.
 SynthReport synthesize_checkpoint(const Json& config, const std::string& tokenizer_dir,
                                   const std::string& out_dir, const SynthOptions& options);
+
+// The same weights (same seed -> same values) as llama.cpp's GGUF pair: writes
+// out_dir/model.gguf (general.architecture "qwen3vl": hyper-parameters and the full
+// tokenizer from tokenizer_dir: tokens, token types, merges, special ids, chat template)
+// and out_dir/mmproj.gguf (clip.projector_type "qwen3vl_merger"), with the converter's
+// names, layouts and storage types (formats/gguf_qwen3vl_names.h). BF16 weights keep the
+// safetensors values bit for bit (norms, biases, position and patch embeddings are F32,
+// which is exact); F16 rounds them. Atomic like synthesize_checkpoint; out_dir must not
+// exist. report.shards counts the files (2).
+SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenizer_dir,
+                                 const std::string& out_dir, const SynthOptions& options);
 
 }  // namespace kantu::runtime

@@ -1,0 +1,194 @@
+// The random-weight GGUF pair: every HF tensor of qwen3vl_tensors() goes to its GGUF
+// name and file; values come from the same per-chunk generator as the safetensors
+// folder, converted to the tensor's storage type while streaming (threads fill chunks
+// and pwrite them), so memory stays at a few MB per thread.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "core/timer.h"
+#include "formats/gguf_qwen3vl_names.h"
+#include "formats/gguf_writer.h"
+#include "runtime/synth.h"
+#include "runtime/synth_gguf_metadata.h"
+
+namespace kantu::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Planned {
+  size_t hf;            // index into the HF tensor list
+  Qwen3vlGgufFile file;
+  size_t index;         // tensor index in that file's writer
+  DType dtype;
+  int temporal = -1;    // >= 0: this temporal slice of the Conv3d patch kernel
+};
+
+// Converts BF16 values to the storage type, appending to `out`.
+void convert(const uint16_t* in, int64_t n, DType dtype, std::vector<char>& out) {
+  const size_t elem = dtype_size(dtype);
+  const size_t start = out.size();
+  out.resize(start + static_cast<size_t>(n) * elem);
+  char* dst = out.data() + start;
+  switch (dtype) {
+    case DType::kBF16: std::memcpy(dst, in, static_cast<size_t>(n) * 2); break;
+    case DType::kF32:
+      for (int64_t i = 0; i < n; ++i) {
+        const float f = bf16_to_f32(in[i]);
+        std::memcpy(dst + i * 4, &f, 4);
+      }
+      break;
+    case DType::kF16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = f32_to_f16(bf16_to_f32(in[i]));
+        std::memcpy(dst + i * 2, &h, 2);
+      }
+      break;
+    default: KANTU_CHECK(false, "unexpected synth storage type ", dtype_name(dtype));
+  }
+}
+
+// The whole HF tensor's BF16 values (only used for the small patch kernel).
+std::vector<uint16_t> all_values(const SynthTensor& t, uint64_t seed) {
+  std::vector<uint16_t> v(static_cast<size_t>(t.numel()));
+  for (int64_t c = 0; c * kSynthChunkElements < t.numel(); ++c)
+    synth_fill_chunk_bf16(t, seed, c, v.data() + c * kSynthChunkElements,
+                          std::min(kSynthChunkElements, t.numel() - c * kSynthChunkElements));
+  return v;
+}
+
+}  // namespace
+
+SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenizer_dir,
+                                 const std::string& out_dir, const SynthOptions& options) {
+  Timer timer;
+  const DType weights = options.gguf_weights;
+  if (weights != DType::kBF16 && weights != DType::kF16)
+    fail(ErrorKind::kInvalidArgument, "synth --format gguf writes bf16 or f16 weights, not ",
+         dtype_name(weights), " (quantize the result with llama-quantize)");
+  const std::vector<SynthTensor> tensors = qwen3vl_tensors(config);
+  const Json& vision = config["vision_config"];
+  std::vector<int64_t> deepstack;
+  if (vision.contains("deepstack_visual_indexes"))
+    for (const Json& i : vision["deepstack_visual_indexes"]) deepstack.push_back(i.get<int64_t>());
+  if (vision.value("temporal_patch_size", 2) != 2)
+    fail(ErrorKind::kUnsupported, "llama.cpp's layout needs temporal_patch_size 2");
+
+  const fs::path out = fs::absolute(out_dir).lexically_normal();
+  if (out_dir.empty() || !out.has_filename())
+    fail(ErrorKind::kInvalidArgument, "--out must name a folder, got '", out_dir, "'");
+  if (fs::exists(out))
+    fail(ErrorKind::kInvalidArgument, "output folder ", out.string(), " already exists; choose a new path");
+  if (!fs::is_directory(out.parent_path()))
+    fail(ErrorKind::kNotFound, "parent folder ", out.parent_path().string(), " does not exist");
+  const fs::path tmp =
+      out.parent_path() / (out.filename().string() + ".partial-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directory(tmp);
+  SynthReport report;
+  try {
+    GgufWriter text((tmp / "model.gguf").string());
+    GgufWriter mmproj((tmp / "mmproj.gguf").string());
+    add_qwen3vl_text_metadata(text, config, weights);
+    add_qwen3vl_tokenizer_metadata(text, config, tokenizer_dir);
+    add_qwen3vl_mmproj_metadata(mmproj, config, weights);
+
+    // Readers look tensors up by name, so the file order (the HF list's, sorted by name)
+    // need not be the converter's.
+    std::vector<Planned> plan;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const SynthTensor& t = tensors[i];
+      report.parameters += t.numel();
+      const std::optional<std::string> name = qwen3vl_gguf_name(t.name, deepstack);
+      if (!name) fail(ErrorKind::kInternal, "no GGUF name for ", t.name);
+      const Qwen3vlGgufFile file = qwen3vl_gguf_file(*name);
+      GgufWriter& w = file == Qwen3vlGgufFile::kText ? text : mmproj;
+      if (t.name == "model.visual.patch_embed.proj.weight") {
+        // [D, C, T, P, P] -> two [D, C, P, P] kernels
+        const std::vector<int64_t> shape = {t.shape[0], t.shape[1], t.shape[3], t.shape[4]};
+        for (int frame = 0; frame < 2; ++frame) {
+          const std::string n = frame == 0 ? *name : *name + ".1";
+          const DType d = qwen3vl_gguf_storage_dtype(n, 4, weights);
+          plan.push_back({i, file, w.add_tensor(n, d, shape), d, frame});
+        }
+        continue;
+      }
+      const DType d = qwen3vl_gguf_storage_dtype(*name, static_cast<int>(t.shape.size()), weights);
+      plan.push_back({i, file, w.add_tensor(*name, d, t.shape), d});
+    }
+    text.begin_data();
+    mmproj.begin_data();
+
+    struct Task {
+      size_t planned;
+      int64_t chunk;  // -1: the whole (patch kernel slice)
+    };
+    std::vector<Task> tasks;
+    for (size_t p = 0; p < plan.size(); ++p) {
+      if (plan[p].temporal >= 0) {
+        tasks.push_back({p, -1});
+        continue;
+      }
+      const int64_t n = tensors[plan[p].hf].numel();
+      for (int64_t c = 0; c * kSynthChunkElements < n; ++c) tasks.push_back({p, c});
+    }
+    std::mutex error_mutex;
+    std::string error;
+    std::atomic<bool> failed{false};
+    ThreadPool pool(options.threads);
+    pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t k) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      try {
+        thread_local std::vector<uint16_t> values;
+        thread_local std::vector<char> bytes;
+        const Planned& p = plan[tasks[k].planned];
+        const SynthTensor& t = tensors[p.hf];
+        GgufWriter& w = p.file == Qwen3vlGgufFile::kText ? text : mmproj;
+        bytes.clear();
+        if (p.temporal >= 0) {
+          const std::vector<uint16_t> all = all_values(t, options.seed);
+          const int64_t d = t.shape[0], c = t.shape[1], frames = t.shape[2];
+          const int64_t plane = t.shape[3] * t.shape[4];
+          for (int64_t row = 0; row < d * c; ++row)  // (d, c) rows, then this frame's plane
+            convert(all.data() + (row * frames + p.temporal) * plane, plane, p.dtype, bytes);
+          w.write_tensor_data(p.index, 0, bytes.data(), bytes.size());
+          return;
+        }
+        const int64_t begin = tasks[k].chunk * kSynthChunkElements;
+        const int64_t n = std::min(kSynthChunkElements, t.numel() - begin);
+        values.resize(static_cast<size_t>(n));
+        synth_fill_chunk_bf16(t, options.seed, tasks[k].chunk, values.data(), n);
+        convert(values.data(), n, p.dtype, bytes);
+        w.write_tensor_data(p.index, static_cast<uint64_t>(begin) * dtype_size(p.dtype),
+                            bytes.data(), bytes.size());
+      } catch (const Error& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!failed.exchange(true)) error = e.what();
+      }
+    });
+    if (failed) fail(ErrorKind::kInternal, error);
+    text.finish();
+    mmproj.finish();
+    report.tensors = static_cast<int64_t>(plan.size());
+    report.bytes = static_cast<int64_t>(fs::file_size(tmp / "model.gguf") +
+                                        fs::file_size(tmp / "mmproj.gguf"));
+    report.shards = 2;
+    fs::rename(tmp, out);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw;
+  }
+  report.seconds = timer.ms() / 1000.0;
+  return report;
+}
+
+}  // namespace kantu::runtime
