@@ -7,13 +7,18 @@
 //   Engine::prepare() runs on HTTP threads, concurrently: it must be thread-safe and
 //   cheap (decode images, tokenize, check limits), and throws kantu::Error for bad
 //   input (kInvalidArgument, kUnsupported, kTooLarge) before any model work.
-//   Sequence::step() runs only on the single engine-loop thread (scheduler.h).
+//   Sequence::step() and Engine::step_batch() run only on the single engine-loop
+//   thread (scheduler.h).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "core/error.h"
 
 namespace kantu::server {
 
@@ -63,16 +68,26 @@ struct SequenceStats {
 };
 
 // One request in flight: prompt prepared, generation state, KV cache (allocated on
-// the first step). Owned by the scheduler; only the engine thread calls step().
+// the first step). Owned by the scheduler; only the engine thread advances it.
 class Sequence {
  public:
   virtual ~Sequence() = default;
-  // Advances by one token: the first call encodes images and prefills. Returns the
-  // text that became final during this step (may be empty: held back for a possible
-  // stop string or an incomplete UTF-8 character). Throws kantu::Error on failure.
+  // Advances this sequence alone by one token: the first call encodes images,
+  // prefills and samples the first token. Returns the text that became final during
+  // this step (may be empty: held back for a possible stop string or an incomplete
+  // UTF-8 character). Throws kantu::Error on failure.
   virtual std::string step() = 0;
+  // True once the first step (prefill) has run: the sequence is decoding and can
+  // join Engine::step_batch().
+  virtual bool started() const = 0;
   virtual bool finished() const = 0;
   virtual const SequenceStats& stats() const = 0;
+};
+
+// What one sequence of a batched step produced.
+struct StepResult {
+  std::string text;            // newly final text, as Sequence::step() returns it
+  std::optional<Error> error;  // set when this sequence failed; the others go on
 };
 
 class Engine {
@@ -83,6 +98,12 @@ class Engine {
   // Validates and prepares a request (see the thread contract above). A prompt that
   // does not fit the context with at least one generated token is refused here.
   virtual std::unique_ptr<Sequence> prepare(const ChatRequest& request) = 0;
+  // One decode token for each of `seqs` (distinct, started, not finished, all made by
+  // this engine's prepare()). The real engine runs them through the model in one
+  // pass over the weights (continuous batching); sampling, stop strings and text
+  // stay per sequence. results[i] belongs to seqs[i]; a failure of the shared pass
+  // is reported for every sequence of the batch.
+  virtual std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) = 0;
 };
 
 }  // namespace kantu::server

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/timer.h"
-#include "server/stop_strings.h"
+#include "runtime/stop.h"
 
 namespace kantu::server {
 
@@ -58,31 +58,40 @@ class FakeSequence : public Sequence {
   std::string step() override {
     KANTU_CHECK(!finished_, "step() after the end");
     if (steps_ == 0) encode_and_prefill();
-    ++steps_;
-    if (fail_midway_ && steps_ == 3) fail(ErrorKind::kInternal, "fake engine failure (__fail__)");
     Timer t;
     if (options_.token_delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.token_delay_ms));
     }
+    std::string out = advance();
+    add_decode_ms(t.ms());
+    return out;
+  }
+
+  // One token without the per-token delay: FakeEngine::step_batch pays the delay once
+  // for the whole batch.
+  std::string advance() {
+    KANTU_CHECK(!finished_, "step() after the end");
+    ++steps_;
+    if (fail_midway_ && steps_ == 3) fail(ErrorKind::kInternal, "fake engine failure (__fail__)");
     std::string out;
     size_t i = static_cast<size_t>(stats_.completion_tokens);
     if (i < tokens_.size()) {
       ++stats_.completion_tokens;
       out = stop_.push(tokens_[i]);
-      if (stop_.stopped()) return finish("stop", out, t);
+      if (stop_.stopped()) return finish("stop", out);
     }
-    if (i + 1 >= tokens_.size()) return finish("stop", out + stop_.flush(), t);
-    if (stats_.completion_tokens >= max_tokens_) return finish("length", out + stop_.flush(), t);
-    stats_.decode_ms += t.ms();
+    if (i + 1 >= tokens_.size()) return finish("stop", out + stop_.flush());
+    if (stats_.completion_tokens >= max_tokens_) return finish("length", out + stop_.flush());
     return out;
   }
 
+  void add_decode_ms(double ms) { stats_.decode_ms += ms; }
+  bool started() const override { return steps_ > 0; }
   bool finished() const override { return finished_; }
   const SequenceStats& stats() const override { return stats_; }
 
  private:
-  std::string finish(const char* reason, std::string out, const Timer& t) {
-    stats_.decode_ms += t.ms();
+  std::string finish(const char* reason, std::string out) {
     stats_.finish_reason = reason;
     finished_ = true;
     return out;
@@ -106,7 +115,7 @@ class FakeSequence : public Sequence {
 
   std::vector<std::string> tokens_;
   int max_tokens_;
-  StopStringFilter stop_;
+  runtime::StopStringMatcher stop_;
   std::vector<std::string> image_keys_;
   int image_tokens_each_;
   FakeEngine::Options options_;
@@ -124,6 +133,33 @@ FakeEngine::FakeEngine(Options options) : options_(options), cache_(options.cach
 int FakeEngine::image_tokens(int64_t max_pixels) {
   if (max_pixels <= 0) return 64;
   return static_cast<int>(std::clamp<int64_t>(max_pixels / (32 * 32), 1, 16384));
+}
+
+std::vector<StepResult> FakeEngine::step_batch(std::span<Sequence* const> seqs) {
+  size_t largest = largest_batch_.load();
+  while (seqs.size() > largest && !largest_batch_.compare_exchange_weak(largest, seqs.size())) {
+  }
+  ++batches_;
+  Timer t;
+  // Like the real model, one batched pass costs about one token's time whatever the
+  // batch size (decode is memory-bound): that is what batching buys.
+  if (options_.token_delay_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.token_delay_ms));
+  }
+  const double pass_ms = t.ms();
+  std::vector<StepResult> results(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    auto* seq = dynamic_cast<FakeSequence*>(seqs[i]);
+    KANTU_CHECK(seq && seq->started() && !seq->finished(),
+                "step_batch: a sequence that is not decoding or not from this engine");
+    try {
+      results[i].text = seq->advance();
+    } catch (const Error& e) {
+      results[i].error = e;
+    }
+    seq->add_decode_ms(pass_ms);
+  }
+  return results;
 }
 
 std::unique_ptr<Sequence> FakeEngine::prepare(const ChatRequest& request) {

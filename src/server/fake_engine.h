@@ -3,10 +3,13 @@
 // "answer" echoes the last user text and, when an image is attached, ends with a
 // Qwen-style grounding box so the page's box drawing can be checked end to end.
 // It honours max_tokens, stop strings, the context limit, the image cache and a
-// per-token delay, like the real engine. A user text containing "__fail__" makes
+// per-token delay, like the real engine; a batched step (step_batch) costs one delay
+// whatever its size, like the real model's memory-bound decode. A user text containing "__fail__" makes
 // the third step throw, to exercise mid-generation failures.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -29,6 +32,11 @@ class FakeEngine : public Engine {
   std::string model_id() const override { return "kantu-fake"; }
   int64_t context_length() const override { return options_.context_length; }
   std::unique_ptr<Sequence> prepare(const ChatRequest& request) override;
+  std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override;
+
+  // Decode batches so far and the most sequences one of them held (for tests).
+  size_t batches() const { return batches_.load(); }
+  size_t largest_batch() const { return largest_batch_.load(); }
 
   // The fake's token count for an image under a pixel budget (0 = default).
   static int image_tokens(int64_t max_pixels);
@@ -36,6 +44,8 @@ class FakeEngine : public Engine {
  private:
   Options options_;
   LruCache<int> cache_;  // image key -> its token count ("embedding")
+  std::atomic<size_t> batches_{0};
+  std::atomic<size_t> largest_batch_{0};
 };
 
 }  // namespace kantu::server

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "core/error.h"
@@ -24,18 +25,31 @@ using namespace std::chrono_literals;
 constexpr const char* kJson = "application/json";
 constexpr const char* kDefaultVisionPrompt = "请描述这张图片";
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
+// The two error shapes: OpenAI's for /v1/chat/completions, {"error": "..."} for
+// /v1/vision/completion.
+using ErrorJson = std::string (*)(int status, const std::string& message);
+
+std::string openai_error_json(int status, const std::string& message) {
+  return error_body(status, message);
+}
+
+std::string simple_error_json(int, const std::string& message) {
+  return Json{{"error", message}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void send_error_as(ErrorJson error_json, httplib::Response& res, int status,
+                   const std::string& message) {
   res.status = status;
-  res.set_content(error_body(status, message), kJson);
+  res.set_content(error_json(status, message), kJson);
   if (status == 503) res.set_header("Retry-After", "1");
 }
 
-// /v1/vision/completion has its own simpler error shape: {"error": "..."}.
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_error_as(openai_error_json, res, status, message);
+}
+
 void send_simple_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(Json{{"error", message}}.dump(-1, ' ', false, Json::error_handler_t::replace),
-                  kJson);
-  if (status == 503) res.set_header("Retry-After", "1");
+  send_error_as(simple_error_json, res, status, message);
 }
 
 const char* status_message(int status) {
@@ -119,16 +133,68 @@ struct HttpServer::Impl {
     Engine* e = engine.load();
     if (!e) fail(ErrorKind::kOverloaded, "the model is still loading");
     if (draining) fail(ErrorKind::kOverloaded, "the server is shutting down");
-    return scheduler.submit(e->prepare(chat));
+    return scheduler.submit(*e, e->prepare(chat));
   }
 
-  // Waits for a whole answer (non-streaming); returns the error if any.
-  static std::optional<Error> collect(Job& job, std::string& text) {
+  // Answers a non-streaming request with ok_json(text, job) once its job is done.
+  // cpp-httplib 0.11 tells a handler nothing about its client, so waiting in the
+  // handler would let an abandoned request run to the end. Instead, once the first
+  // token exists, the wait moves into a chunked content provider that writes a space
+  // every 250 ms (JSON allows leading whitespace): a write to a socket the client has
+  // closed fails (the second one after the close, at the latest), and the job is
+  // cancelled. The price: the status is sent when generation starts, so errors until
+  // the first token (queue, prefill) keep their own status, while a failure during
+  // decoding is a 200 whose body is the error object.
+  using OkJson = std::function<std::string(const std::string& text, const Job& job)>;
+
+  struct WaitState {
+    std::shared_ptr<Job> job;
+    std::string text;
+    Timer since_write;
+  };
+
+  void respond_when_done(std::shared_ptr<Job> job, httplib::Response& res, ErrorJson error_json,
+                         OkJson ok_json) {
+    std::string text;
     for (;;) {
-      Job::Update u = job.wait(1s);
+      Job::Update u = job->wait(100ms);
       text += u.text;
-      if (u.done) return u.error;
+      if (u.done) {
+        if (u.error) return send_error_as(error_json, res, http_status(u.error->kind()), u.error->what());
+        return res.set_content(ok_json(text, *job), kJson);
+      }
+      if (job->generating()) break;
     }
+    auto st = std::make_shared<WaitState>();
+    st->job = std::move(job);
+    st->text = std::move(text);
+    std::atomic<int>* flight = &in_flight;
+    ++in_flight;  // until the response is released
+    res.set_chunked_content_provider(
+        kJson,
+        [st, error_json, ok_json](size_t, httplib::DataSink& sink) {
+          Job::Update u = st->job->wait(250ms);
+          st->text += u.text;
+          if (u.done) {
+            std::string body = u.error ? error_json(http_status(u.error->kind()), u.error->what())
+                                       : ok_json(st->text, *st->job);
+            if (!sink.write(body.data(), body.size())) return false;
+            sink.done();
+            return true;
+          }
+          if (st->since_write.ms() >= 250) {
+            if (!sink.is_writable() || !sink.write(" ", 1)) {
+              st->job->cancel();
+              return false;
+            }
+            st->since_write.reset();
+          }
+          return true;
+        },
+        [st, flight](bool success) {
+          if (!success) st->job->cancel();
+          --*flight;
+        });
   }
 
   void routes() {
@@ -211,10 +277,10 @@ struct HttpServer::Impl {
     }
     CompletionId id = CompletionId::make(parsed.model.empty() ? e->model_id() : parsed.model);
     if (!parsed.stream) {
-      std::string text;
-      if (auto err = collect(*job, text)) return send_error(res, http_status(err->kind()), err->what());
-      res.set_content(completion_body(id, text, job->stats(), job->queue_ms()), kJson);
-      return;
+      return respond_when_done(std::move(job), res, openai_error_json,
+                               [id](const std::string& text, const Job& j) {
+                                 return completion_body(id, text, j.stats(), j.queue_ms());
+                               });
     }
     stream(std::move(job), std::move(id), parsed.include_usage, res);
   }
@@ -303,9 +369,9 @@ struct HttpServer::Impl {
     } catch (const std::exception& err) {
       return send_simple_error(res, 500, err.what());
     }
-    std::string text;
-    if (auto err = collect(*job, text)) return send_simple_error(res, http_status(err->kind()), err->what());
-    res.set_content(Json{{"result", text}}.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
+    respond_when_done(std::move(job), res, simple_error_json, [](const std::string& text, const Job&) {
+      return Json{{"result", text}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+    });
   }
 };
 

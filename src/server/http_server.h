@@ -7,10 +7,11 @@
 // Thread contract: HTTP threads (a pool of parallel + max_queue + 4) parse, validate
 // and prepare requests, then wait on their Job; the scheduler's single engine thread
 // runs all model work. Handlers never throw: every failure becomes an OpenAI-shaped
-// error with its status. A streaming client that disconnects cancels its sequence
-// (detected when a chunk or a keep-alive comment cannot be written). cpp-httplib 0.11
-// cannot tell a handler that a non-streaming client left, so a non-streaming request
-// runs to the end.
+// error with its status. A client that disconnects cancels its sequence, streaming or
+// not: detected when a chunk or a keep-alive (an SSE comment, or a space before a
+// JSON body) cannot be written. A non-streaming answer's status is therefore fixed
+// when its first token exists: a failure during decoding is a 200 carrying the error
+// object (see respond_when_done in http_server.cpp).
 #pragma once
 
 #include <atomic>

@@ -43,6 +43,17 @@ void Metrics::set_queue_depth(int64_t waiting, int64_t active) {
   active_ = active;
 }
 
+void Metrics::count_cancelled() {
+  std::lock_guard lock(mutex_);
+  ++cancelled_;
+}
+
+void Metrics::count_decode_batch(int64_t sequences) {
+  std::lock_guard lock(mutex_);
+  ++decode_batches_;
+  decode_batch_sequences_ += sequences;
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
@@ -58,6 +69,15 @@ std::string Metrics::render() const {
     << "# HELP kantu_active_sequences Sequences being generated.\n"
        "# TYPE kantu_active_sequences gauge\n"
     << "kantu_active_sequences " << active_ << "\n"
+    << "# HELP kantu_cancelled_sequences_total Sequences dropped because their client left.\n"
+       "# TYPE kantu_cancelled_sequences_total counter\n"
+    << "kantu_cancelled_sequences_total " << cancelled_ << "\n"
+    << "# HELP kantu_decode_batches_total Batched decode steps (one pass over the weights each).\n"
+       "# TYPE kantu_decode_batches_total counter\n"
+    << "kantu_decode_batches_total " << decode_batches_ << "\n"
+    << "# HELP kantu_decode_batch_sequences_total Sequences advanced by batched decode steps (/ batches = mean batch size).\n"
+       "# TYPE kantu_decode_batch_sequences_total counter\n"
+    << "kantu_decode_batch_sequences_total " << decode_batch_sequences_ << "\n"
     << "# HELP kantu_prompt_tokens_total Prompt tokens processed (prefill).\n"
        "# TYPE kantu_prompt_tokens_total counter\n"
     << "kantu_prompt_tokens_total " << prompt_tokens_ << "\n"

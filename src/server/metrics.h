@@ -20,6 +20,8 @@ class Metrics {
   void observe(Stage stage, double seconds);
   void count_image_cache(bool hit);
   void set_queue_depth(int64_t waiting, int64_t active);
+  void count_cancelled();                        // a sequence dropped: its client left
+  void count_decode_batch(int64_t sequences);    // one batched decode step
 
   std::string render() const;  // the Prometheus exposition text
 
@@ -41,6 +43,9 @@ class Metrics {
   int64_t cache_misses_ = 0;
   int64_t waiting_ = 0;
   int64_t active_ = 0;
+  int64_t cancelled_ = 0;
+  int64_t decode_batches_ = 0;
+  int64_t decode_batch_sequences_ = 0;
   std::array<Histogram, kNumStages> stages_{};
 };
 

@@ -66,22 +66,33 @@ class RealSequence : public Sequence {
 
   std::string step() override {
     KANTU_CHECK(!finished_, "step() after the end");
-    Timer t;
-    if (!seq_) {
+    if (!started_) {
       encode_and_prefill();
-    } else {
-      s_.model->decode(*seq_, last_token_);
+      started_ = true;
+      return sample_next();
     }
-    logits_.assign(seq_->logits().begin(), seq_->logits().end());
-    int32_t token = sampler_.sample(logits_, seen_, generated_);
-    std::string out = accept(token);
-    if (seq_ && prefilled_once_) stats_.decode_ms += t.ms();
-    prefilled_once_ = true;
+    Timer t;
+    s_.model->decode(*seq_, last_token_);
+    std::string out = sample_next();
+    stats_.decode_ms += t.ms();
     return out;
   }
 
+  bool started() const override { return started_; }
   bool finished() const override { return finished_; }
   const SequenceStats& stats() const override { return stats_; }
+
+  // Batched decoding (RealEngine::step_batch): the model state and the token it
+  // appends next; after the shared pass, sample_next() picks this sequence's token
+  // from its own logits.
+  models::Sequence& model_sequence() { return *seq_; }
+  int32_t last_token() const { return last_token_; }
+  void add_decode_ms(double ms) { stats_.decode_ms += ms; }
+
+  std::string sample_next() {
+    logits_.assign(seq_->logits().begin(), seq_->logits().end());
+    return accept(sampler_.sample(logits_, seen_, generated_));
+  }
 
  private:
   void encode_and_prefill() {
@@ -155,7 +166,7 @@ class RealSequence : public Sequence {
   std::vector<float> logits_;
   std::vector<int32_t> seen_, generated_;
   int32_t last_token_ = 0;
-  bool prefilled_once_ = false;
+  bool started_ = false;
   bool finished_ = false;
   SequenceStats stats_;
 };
@@ -239,6 +250,40 @@ class RealEngine : public Engine {
                                                                            s_->options.default_max_tokens));
     return std::make_unique<RealSequence>(*s_, std::move(ids), std::move(images), max_tokens,
                                           sampling, p.stop, static_cast<int>(image_tokens));
+  }
+
+  std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override {
+    std::vector<StepResult> results(seqs.size());
+    std::vector<RealSequence*> real;
+    std::vector<models::Sequence*> model_seqs;
+    std::vector<int32_t> tokens;
+    for (Sequence* seq : seqs) {
+      auto* r = dynamic_cast<RealSequence*>(seq);
+      KANTU_CHECK(r && r->started() && !r->finished(),
+                  "step_batch: a sequence that is not decoding or not from this engine");
+      real.push_back(r);
+      model_seqs.push_back(&r->model_sequence());
+      tokens.push_back(r->last_token());
+    }
+    Timer pass;
+    try {
+      s_->model->decode_batch(model_seqs, tokens);
+    } catch (const Error& e) {
+      for (StepResult& r : results) r.error = e;
+      return results;
+    }
+    // Every sequence waited for the whole pass: that is its share of decode time.
+    const double pass_ms = pass.ms();
+    for (size_t i = 0; i < real.size(); ++i) {
+      Timer t;
+      try {
+        results[i].text = real[i]->sample_next();
+      } catch (const Error& e) {
+        results[i].error = e;
+      }
+      real[i]->add_decode_ms(pass_ms + t.ms());
+    }
+    return results;
   }
 
  private:

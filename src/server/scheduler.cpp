@@ -30,6 +30,11 @@ SequenceStats Job::stats() const {
   return stats_;
 }
 
+bool Job::generating() const {
+  std::lock_guard lock(mutex_);
+  return generating_ || done_;
+}
+
 double Job::queue_ms() const {
   std::lock_guard lock(mutex_);
   return queue_ms_;
@@ -43,8 +48,10 @@ Scheduler::Scheduler(Options options, Metrics& metrics) : options_(options), met
 
 Scheduler::~Scheduler() { shutdown(); }
 
-std::shared_ptr<Job> Scheduler::submit(std::unique_ptr<Sequence> sequence) {
+std::shared_ptr<Job> Scheduler::submit(Engine& engine, std::unique_ptr<Sequence> sequence) {
+  KANTU_CHECK(sequence, "submit: no sequence");
   auto job = std::make_shared<Job>();
+  job->engine_ = &engine;
   job->sequence_ = std::move(sequence);
   {
     std::lock_guard lock(mutex_);
@@ -109,47 +116,21 @@ void Scheduler::loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      work_.wait(lock, [&] {
-        return !active_.empty() || !queue_.empty() || stopping_;
-      });
+      work_.wait(lock, [&] { return !active_.empty() || !queue_.empty() || stopping_; });
       if (stopping_ && queue_.empty() && active_.empty()) break;
-      while (!queue_.empty() && static_cast<int>(active_.size()) < options_.parallel) {
-        std::shared_ptr<Job> job = std::move(queue_.front());
-        queue_.pop_front();
-        double waited = job->since_submit_.ms();
-        {
-          std::lock_guard job_lock(job->mutex_);
-          job->queue_ms_ = waited;
-        }
-        metrics_.observe(Stage::kQueue, waited / 1000);
-        active_.push_back(std::move(job));
-      }
-      n_active_ = static_cast<int64_t>(active_.size());
     }
-    publish_depth();
-
-    // One token for each active sequence, in admission order.
+    admit();
+    drop_cancelled();
+    // At most one prefill per iteration, oldest admission first (see scheduler.h).
+    Job* prefilled = nullptr;
     for (auto& job : active_) {
-      if (job->cancelled()) {
-        finish(*job, Error(ErrorKind::kCancelled, "the client disconnected"));
-        continue;
-      }
-      try {
-        std::string text = job->sequence_->step();
-        if (!text.empty()) {
-          {
-            std::lock_guard lock(job->mutex_);
-            job->pending_ += text;
-          }
-          job->changed_.notify_all();
-        }
-        if (job->sequence_->finished()) finish(*job, std::nullopt);
-      } catch (const Error& e) {
-        finish(*job, e);
-      } catch (const std::exception& e) {
-        finish(*job, Error(ErrorKind::kInternal, e.what()));
+      if (job->sequence_ && !job->sequence_->started()) {
+        prefill(*job);
+        prefilled = job.get();
+        break;
       }
     }
+    decode_step(prefilled);
     {
       std::lock_guard lock(mutex_);
       std::erase_if(active_, [](const std::shared_ptr<Job>& j) { return j->sequence_ == nullptr; });
@@ -158,6 +139,101 @@ void Scheduler::loop() {
     publish_depth();
   }
   publish_depth();
+}
+
+void Scheduler::admit() {
+  {
+    std::lock_guard lock(mutex_);
+    while (!queue_.empty() && static_cast<int>(active_.size()) < options_.parallel) {
+      std::shared_ptr<Job> job = std::move(queue_.front());
+      queue_.pop_front();
+      double waited = job->since_submit_.ms();
+      {
+        std::lock_guard job_lock(job->mutex_);
+        job->queue_ms_ = waited;
+      }
+      metrics_.observe(Stage::kQueue, waited / 1000);
+      active_.push_back(std::move(job));
+    }
+    n_active_ = static_cast<int64_t>(active_.size());
+  }
+  publish_depth();
+}
+
+void Scheduler::drop_cancelled() {
+  for (auto& job : active_) {
+    if (job->sequence_ && job->cancelled()) {
+      metrics_.count_cancelled();
+      finish(*job, Error(ErrorKind::kCancelled, "the client disconnected"));
+    }
+  }
+}
+
+void Scheduler::prefill(Job& job) {
+  try {
+    std::string text = job.sequence_->step();
+    {
+      std::lock_guard lock(job.mutex_);
+      job.generating_ = true;
+    }
+    deliver(job, text);
+  } catch (const Error& e) {
+    finish(job, e);
+  } catch (const std::exception& e) {
+    finish(job, Error(ErrorKind::kInternal, e.what()));
+  }
+}
+
+void Scheduler::decode_step(Job* skip) {
+  // Every decoding sequence but the one that just got its first token; grouped by
+  // engine (in practice the server has one).
+  std::vector<Job*> pending;
+  for (auto& job : active_) {
+    if (job.get() != skip && job->sequence_ && job->sequence_->started()) pending.push_back(job.get());
+  }
+  while (!pending.empty()) {
+    Engine* engine = pending.front()->engine_;
+    std::vector<Job*> batch;
+    std::vector<Sequence*> seqs;
+    std::erase_if(pending, [&](Job* j) {
+      if (j->engine_ != engine) return false;
+      batch.push_back(j);
+      seqs.push_back(j->sequence_.get());
+      return true;
+    });
+    metrics_.count_decode_batch(static_cast<int64_t>(batch.size()));
+    std::vector<StepResult> results;
+    std::optional<Error> failed;
+    try {
+      results = engine->step_batch(seqs);
+      KANTU_CHECK(results.size() == batch.size(), "step_batch returned ", results.size(),
+                  " results for ", batch.size(), " sequences");
+    } catch (const Error& e) {
+      failed = e;
+    } catch (const std::exception& e) {
+      failed = Error(ErrorKind::kInternal, e.what());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (failed) {
+        finish(*batch[i], failed);
+      } else if (results[i].error) {
+        finish(*batch[i], std::move(results[i].error));
+      } else {
+        deliver(*batch[i], results[i].text);
+      }
+    }
+  }
+}
+
+void Scheduler::deliver(Job& job, const std::string& text) {
+  if (!text.empty()) {
+    {
+      std::lock_guard lock(job.mutex_);
+      job.pending_ += text;
+    }
+    job.changed_.notify_all();
+  }
+  if (job.sequence_->finished()) finish(job, std::nullopt);
 }
 
 }  // namespace kantu::server

@@ -1,12 +1,19 @@
-// The queue and the one engine loop. HTTP threads submit prepared sequences and wait
-// on their Job; a single engine thread admits up to `parallel` sequences from a
-// bounded FIFO queue and advances the active ones one token each in turn
-// (round-robin), so many streams progress together. The model API has no batched
-// decode step yet, so each step is its own forward pass; swapping in a batched step
-// only changes loop().
+// The queue and the one engine loop (continuous batching). HTTP threads submit
+// prepared sequences and wait on their Job; a single engine thread admits up to
+// `parallel` sequences from a bounded FIFO queue. Each loop iteration:
+//   1. drops cancelled sequences (their client went away),
+//   2. prefills at most ONE newly admitted sequence (Sequence::step(): vision tower,
+//      prompt, first token),
+//   3. advances every other decoding sequence by one token with ONE
+//      Engine::step_batch() call: one pass over the weights for all of them.
+// Prefill is not chunked: a long prompt stalls the running streams once, for its own
+// prefill, but never longer, because admissions are interleaved one per decode step
+// (a burst of N new requests costs the running streams N single stalls, with a
+// token in between, instead of one N-prefill stall).
 //
 // Thread contract: submit(), Job::wait(), Job::cancel() from any thread;
-// Sequence::step() only on the engine thread; shutdown() from one thread.
+// Sequence::step() and Engine::step_batch() only on the engine thread; shutdown()
+// from one thread.
 #pragma once
 
 #include <chrono>
@@ -42,12 +49,15 @@ class Job {
   // The client went away: the engine drops the sequence at its next turn.
   void cancel();
   bool cancelled() const;
+  // True once the first token exists (prefill done) or the job ended.
+  bool generating() const;
   // Valid once wait() reported done.
   SequenceStats stats() const;
   double queue_ms() const;
 
  private:
   friend class Scheduler;
+  Engine* engine_ = nullptr;              // made sequence_; runs its batched steps
   std::unique_ptr<Sequence> sequence_;  // engine thread only; released when done
   Timer since_submit_;
   mutable std::mutex mutex_;
@@ -55,6 +65,7 @@ class Job {
   std::string pending_;
   bool done_ = false;
   bool cancelled_ = false;
+  bool generating_ = false;
   std::optional<Error> error_;
   SequenceStats stats_;
   double queue_ms_ = 0;
@@ -71,9 +82,9 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a prepared sequence. Throws Error(kOverloaded) when the queue is full or
-  // the scheduler is shutting down.
-  std::shared_ptr<Job> submit(std::unique_ptr<Sequence> sequence);
+  // Queues a sequence prepared by `engine` (which must outlive the job). Throws
+  // Error(kOverloaded) when the queue is full or the scheduler is shutting down.
+  std::shared_ptr<Job> submit(Engine& engine, std::unique_ptr<Sequence> sequence);
   // Refuses new work, finishes everything queued and active, stops the engine thread.
   void shutdown();
 
@@ -82,6 +93,12 @@ class Scheduler {
 
  private:
   void loop();
+  void admit();
+  void drop_cancelled();
+  void prefill(Job& job);
+  void decode_step(Job* skip);
+  // Hands a step's text to the waiting HTTP thread; ends the job when it finished.
+  void deliver(Job& job, const std::string& text);
   void finish(Job& job, std::optional<Error> error);
   void publish_depth();
 

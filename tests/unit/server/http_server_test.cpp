@@ -260,8 +260,20 @@ TEST(HttpServer, ErrorStatuses) {
 }
 
 TEST(HttpServer, FailureMidGeneration) {
-  TestServer s;
-  expect_openai_error(s.chat({{"messages", user("please __fail__")}}), 500);
+  FakeEngine::Options eo;
+  eo.token_delay_ms = 50;
+  TestServer s(eo);
+  // The fake fails at its third token, 100 ms after the first: by then the status of
+  // a non-streaming answer is sent (see respond_when_done), so the failure is a 200
+  // whose body is the error object.
+  auto r = s.chat({{"messages", user("please __fail__")}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  Json j = Json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r->body;
+  ASSERT_TRUE(j.contains("error")) << r->body;
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("__fail__"), std::string::npos);
+  EXPECT_FALSE(j.contains("choices"));
   std::vector<std::string> events = stream_events(s, {{"messages", user("__fail__")}, {"stream", true}});
   ASSERT_GE(events.size(), 2u);
   EXPECT_EQ(events.back(), "[DONE]");
@@ -373,6 +385,88 @@ TEST(HttpServer, DisconnectCancelsTheSequence) {
   }
   EXPECT_TRUE(idle) << "the sequence kept running after the client left";
   EXPECT_LT(t.ms(), 2500);
+}
+
+// Waits until /metrics shows no active or queued sequence; returns the last text.
+std::string wait_idle(const TestServer& s, double timeout_ms) {
+  Timer t;
+  std::string m;
+  while (t.ms() < timeout_ms) {
+    m = s.client().Get("/metrics")->body;
+    if (m.find("kantu_active_sequences 0") != std::string::npos &&
+        m.find("kantu_queue_depth 0") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return m;
+}
+
+TEST(HttpServer, DisconnectOfNonStreamingClientCancelsTheSequence) {
+  FakeEngine::Options eo;
+  eo.token_delay_ms = 20;
+  TestServer s(eo);
+  std::string long_text(600, 'x');  // 200 fake tokens: 4 s if not cancelled
+  Json body = {{"messages", user(long_text)}};
+  // The status line arrives once the first token exists; then hang up without
+  // reading the answer.
+  Timer t;
+  int status = raw_post(s.port, "/v1/chat/completions", body.dump(),
+                        [](const std::string&) { return false; }, nullptr);
+  EXPECT_EQ(status, 200);
+  std::string m = wait_idle(s, 3000);
+  EXPECT_LT(t.ms(), 2500) << "the sequence kept running after the client left";
+  EXPECT_NE(m.find("kantu_cancelled_sequences_total 1"), std::string::npos) << m;
+  // The server goes on serving, and a non-streaming answer still parses (leading
+  // keep-alive spaces are JSON whitespace).
+  auto r = s.chat({{"messages", user("after")}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["choices"][0]["message"]["content"], "**Fake answer** to: after");
+}
+
+TEST(HttpServer, SlowNonStreamingAnswerIsWholeAfterKeepAlives) {
+  FakeEngine::Options eo;
+  eo.token_delay_ms = 10;
+  TestServer s(eo);
+  std::string text(150, 'y');  // ~60 tokens: 0.6 s, several keep-alive spaces
+  auto r = s.chat({{"messages", user(text)}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.front(), ' ') << "expected keep-alive spaces before the JSON";
+  EXPECT_EQ(Json::parse(r->body)["choices"][0]["message"]["content"], "**Fake answer** to: " + text);
+}
+
+TEST(HttpServer, ConcurrentStreamsShareDecodeSteps) {
+  FakeEngine::Options eo;
+  eo.token_delay_ms = 10;
+  ServerOptions so;
+  so.scheduler = {4, 16};
+  TestServer s(eo, so);
+  std::string text(240, 'z');  // ~90 tokens each: about 1 s of decoding together
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  Timer t;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      std::string got;
+      for (const std::string& e : stream_events(s, {{"messages", user(text)}, {"stream", true}})) {
+        if (e == "[DONE]") break;
+        Json j = Json::parse(e);
+        if (!j["choices"].empty() && j["choices"][0]["delta"].contains("content")) {
+          got += j["choices"][0]["delta"]["content"];
+        }
+      }
+      if (got == "**Fake answer** to: " + text) ++ok;
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(s.engine.largest_batch(), 4u);
+  // One delay per batched step, not per sequence: 4 x 90 tokens x 10 ms would be 3.6 s.
+  EXPECT_LT(t.ms(), 2500);
+  std::string m = s.client().Get("/metrics")->body;
+  EXPECT_NE(m.find("kantu_decode_batches_total"), std::string::npos);
 }
 
 TEST(HttpServer, ImageCacheHit) {

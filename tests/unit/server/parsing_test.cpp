@@ -5,7 +5,6 @@
 #include "server/base64.h"
 #include "server/chat_request.h"
 #include "server/lru_cache.h"
-#include "server/stop_strings.h"
 
 namespace kantu::server {
 namespace {
@@ -139,26 +138,6 @@ TEST(ChatRequest, ErrorsNameTheField) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("messages[0].content[0].text"), std::string::npos) << e.what();
   }
-}
-
-TEST(StopStrings, HoldsBackPrefixesAndCutsAtTheMatch) {
-  StopStringFilter f({"STOP", "xy"});
-  EXPECT_EQ(f.push("hello S"), "hello ");
-  EXPECT_EQ(f.push("T"), "");
-  EXPECT_EQ(f.push("Oa"), "STOa");  // "STOa" can no longer become "STOP"
-  EXPECT_EQ(f.push("bx"), "b");
-  EXPECT_EQ(f.push("y and more"), "");
-  EXPECT_TRUE(f.stopped());
-  EXPECT_EQ(f.push("ignored"), "");
-}
-
-TEST(StopStrings, FlushReleasesHeldText) {
-  StopStringFilter f({"END"});
-  EXPECT_EQ(f.push("the E"), "the ");
-  EXPECT_EQ(f.flush(), "E");
-  EXPECT_FALSE(f.stopped());
-  StopStringFilter none({});
-  EXPECT_EQ(none.push("abc"), "abc");
 }
 
 TEST(LruCache, EvictsLeastRecentlyUsedByBytes) {
