@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/weight_flags.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/memory.h"
@@ -59,6 +60,7 @@ void add_bench_command(CLI::App& app) {
     int threads = 0;
     bool json = false;
     int repeat = 1;
+    WeightFlags weights;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Measure image encode, prefill and decode speed");
@@ -72,11 +74,12 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "Compute threads (0 = all cores)")
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", a->json, "Print JSON");
+  add_weight_flags(cmd, &a->weights);
   cmd->add_option("--repeat", a->repeat, "Runs (the first one warms up when repeat > 1)")
       ->check(CLI::Range(1, 100));
 
   cmd->callback([a] {
-    auto engine = runtime::Engine::load(a->model, a->threads);
+    auto engine = runtime::Engine::load(a->model, a->threads, weight_options(a->weights));
     const bool with_image = a->image_size > 0;
     std::vector<RgbImage> images;
     if (with_image) images.push_back(synthetic_image(a->image_size));

@@ -7,6 +7,7 @@
 #include "cli/eval_commands.h"
 #include "core/error.h"
 #include "eval/endpoint_backend.h"
+#include "cli/weight_flags.h"
 #include "eval/local_backend.h"
 #include "eval/runner.h"
 
@@ -17,6 +18,7 @@ void add_eval_run_command(CLI::App& eval) {
     eval::RunOptions run;
     std::string model_dir, endpoint, model, shard;
     int threads = 0;
+    WeightFlags weights;
     double timeout_s = 300;
   };
   auto opts = std::make_shared<Options>();
@@ -32,6 +34,7 @@ void add_eval_run_command(CLI::App& eval) {
   cmd->add_option("--prompt", opts->run.prompt, "instruction sent with each image");
   cmd->add_option("--max-tokens", opts->run.max_tokens, "longest caption in tokens");
   cmd->add_option("--threads", opts->threads, "compute threads of the local engine (0 = all)");
+  add_weight_flags(cmd, &opts->weights);
   cmd->add_option("--shard", opts->shard, "run part K of N (e.g. 2/4); join with `eval merge`");
   cmd->add_option("--timeout", opts->timeout_s, "seconds per endpoint request");
   cmd->add_option("--out", opts->run.out_dir, "run directory (resumed if it exists)")->required();
@@ -42,7 +45,8 @@ void add_eval_run_command(CLI::App& eval) {
       backend = eval::make_endpoint_backend({opts->endpoint, opts->model, opts->timeout_s});
       opts->run.endpoint = opts->endpoint;
     } else if (!opts->model_dir.empty()) {
-      backend = eval::make_local_backend(opts->model_dir, opts->threads);
+      backend = eval::make_local_backend(opts->model_dir, opts->threads,
+                                         weight_options(opts->weights));
     } else {
       fail(ErrorKind::kInvalidArgument, "eval run: give -m MODEL_DIR or --endpoint URL --model NAME");
     }

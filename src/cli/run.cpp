@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/weight_flags.h"
 #include "runtime/generation_report.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -28,6 +29,7 @@ struct RunArgs {
   int top_k = 0;
   uint64_t seed = 0;
   std::vector<std::string> stops;
+  WeightFlags weights;
   int threads = 0;
   int64_t max_context = 0;
   bool json = false;
@@ -102,6 +104,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--max-context", a->max_context, "Context size in tokens (prompt + answer)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", a->json, "Print one JSON object instead of streaming");
+  add_weight_flags(cmd, &a->weights);
   cmd->add_option("--dump-logits", a->dump_logits,
                   "Write the prefill logits of every prompt position (safetensors, f32 [n, vocab])");
 
@@ -109,7 +112,7 @@ void add_run_command(CLI::App& app) {
     if (a->prompt.empty() && a->messages.empty())
       fail(ErrorKind::kInvalidArgument, "run needs -p PROMPT or --messages FILE");
     const text::ChatRequest chat = build_request(*a);
-    auto engine = runtime::Engine::load(a->model, a->threads);
+    auto engine = runtime::Engine::load(a->model, a->threads, weight_options(a->weights));
     const runtime::GenerationDefaults& d = engine->defaults();
 
     runtime::GenerateRequest request;

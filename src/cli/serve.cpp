@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/weight_flags.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/timer.h"
@@ -27,6 +28,7 @@ struct ServeArgs {
   int port = 8080;
   int parallel = 4;
   int threads = 0;
+  WeightFlags weights;
   int max_queue = 16;
   int max_body_mb = 20;
   int64_t max_context = 4096;
@@ -53,6 +55,7 @@ std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
   if (a.model_dir.empty()) fail(ErrorKind::kInvalidArgument, "serve: -m DIR is required");
   server::RealEngineOptions o;
   o.threads = a.threads;
+  o.weights = weight_options(a.weights);
   o.context_length = a.max_context;
   o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
   return server::load_real_engine(a.model_dir, o);
@@ -130,6 +133,7 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--threads", args->threads, "compute threads (0 = one per core)")
       ->check(CLI::Range(0, 1024))->capture_default_str();
+  add_weight_flags(cmd, &args->weights);
   cmd->add_option("--max-queue", args->max_queue, "requests waiting beyond --parallel (then 503)")
       ->check(CLI::Range(0, 4096))->capture_default_str();
   cmd->add_option("--max-body-mb", args->max_body_mb, "largest request body in MiB")

@@ -14,8 +14,8 @@ namespace {
 // reproducible and comparable across models; stop ids come from generation_config.json.
 class LocalBackend : public CaptionBackend {
  public:
-  LocalBackend(const std::string& model_dir, int threads)
-      : engine_(runtime::Engine::load(model_dir, threads)),
+  LocalBackend(const std::string& model_dir, int threads, const models::WeightOptions& weights)
+      : engine_(runtime::Engine::load(model_dir, threads, weights)),
         name_(std::filesystem::path(model_dir).lexically_normal().filename().string()) {
     if (name_.empty()) name_ = std::filesystem::path(model_dir).parent_path().filename().string();
   }
@@ -68,8 +68,9 @@ class LocalBackend : public CaptionBackend {
 
 }  // namespace
 
-std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads) {
-  return std::make_unique<LocalBackend>(model_dir, threads);
+std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads,
+                                                   const models::WeightOptions& weights) {
+  return std::make_unique<LocalBackend>(model_dir, threads, weights);
 }
 
 }  // namespace kantu::eval

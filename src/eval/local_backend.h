@@ -5,9 +5,11 @@
 #include <string>
 
 #include "eval/caption_backend.h"
+#include "models/model.h"
 
 namespace kantu::eval {
 
-std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads);
+std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads,
+                                                   const models::WeightOptions& weights = {});
 
 }  // namespace kantu::eval

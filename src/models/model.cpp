@@ -9,7 +9,9 @@
 #include "models/qwen3vl/positions.h"
 #include "models/qwen3vl/text.h"
 #include "models/qwen3vl/vision.h"
+#include "models/qwen3vl/weight_plan.h"
 #include "models/qwen3vl/weights.h"
+#include "models/weight_cache.h"
 
 namespace kantu::models {
 
@@ -29,9 +31,22 @@ class ModelImpl {
         weights_(qwen3vl::bind_weights(store_, config_)),
         text_(config_, weights_.text),
         pool_(options.threads) {
+    convert_weights_for(options.weights);
     for (int64_t id : config_.eos_token_ids) eos_.push_back(static_cast<int32_t>(id));
     scratch_.allocate(config_.text, kMaxBatchRows);
     logits_scratch_.assign(kLogitRows * config_.text.vocab_size, 0.0f);
+  }
+
+  // --weights / --vision-weights: rebinds matrices of weights_ to converted (cached) copies.
+  // text_ reads weights_ by reference at call time, so rebinding here is seen everywhere.
+  void convert_weights_for(const WeightOptions& types) {
+    std::vector<MatrixConversion> plan = qwen3vl::plan_conversions(weights_, types);
+    if (plan.empty()) return;
+    CacheRequest request;
+    request.model_path = folder_;
+    request.cache_dir = types.cache_dir;
+    request.tag = std::string(weight_type_name(types.text)) + "-" + weight_type_name(types.vision);
+    converted_ = convert_weights(plan, request, &pool_);
   }
 
   std::string folder_;
@@ -46,7 +61,26 @@ class ModelImpl {
   std::vector<int64_t> pos_t_, pos_h_, pos_w_;
   qwen3vl::TextBatch decode_batch_;  // no deepstack during decode
   std::vector<float> logits_scratch_;  // [kLogitRows, vocab]
+  std::unique_ptr<ConvertedWeights> converted_;  // backs the converted matrices
 };
+
+DType parse_weight_type(const std::string& name, const char* option) {
+  if (name == "bf16") return DType::kBF16;
+  if (name == "q8") return DType::kQ8_0;
+  if (name == "q4") return DType::kQ4_0;
+  fail(ErrorKind::kInvalidArgument, option, " ", name, ": expected bf16, q8 or q4");
+}
+
+const char* weight_type_name(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0:
+      return "q8";
+    case DType::kQ4_0:
+      return "q4";
+    default:
+      return "bf16";
+  }
+}
 
 // ---- Sequence ----
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/thread_pool.h"
 
 namespace kantu::models {
@@ -23,8 +24,24 @@ namespace qwen3vl {
 struct Config;
 }
 
+// The type the big matrices run in. kBF16 means "as stored" (no conversion); kQ8_0 and kQ4_0
+// quantize the checkpoint's F32/F16/BF16 matrices at load, once: the result is cached on disk
+// (see models/weight_cache.h) and memory-mapped on the next start.
+struct WeightOptions {
+  DType text = DType::kBF16;    // language model (incl. lm_head)
+  DType vision = DType::kBF16;  // vision tower (patch embedding, blocks, mergers)
+  std::string cache_dir;        // empty: <model>/.kantu if writable, else the user cache
+};
+
+// "bf16" -> kBF16 (as stored), "q8" -> kQ8_0, "q4" -> kQ4_0; anything else is
+// Error(kInvalidArgument) naming `option`.
+DType parse_weight_type(const std::string& name, const char* option);
+// The spelling parse_weight_type accepts ("bf16", "q8", "q4").
+const char* weight_type_name(DType dtype);
+
 struct LoadOptions {
   int threads = 0;  // compute threads (<= 0: one per core)
+  WeightOptions weights;
 };
 
 // A grid of patches, in patch units (t = temporal patches, 1 for a still image).

@@ -86,13 +86,15 @@ GenerationDefaults generation_defaults_from_json(const Json& config, const std::
   return d;
 }
 
-std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads) {
+std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
+                                     const models::WeightOptions& weights) {
   if (!std::filesystem::is_directory(model_dir))
     fail(ErrorKind::kNotFound, "model folder ", model_dir, " does not exist");
   std::unique_ptr<Engine> e(new Engine());
   e->dir_ = model_dir;
   models::LoadOptions options;
   options.threads = threads;
+  options.weights = weights;
   e->model_ = models::Model::load(model_dir, options);
   e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
   e->chat_ = text::load_chat_format(model_dir);

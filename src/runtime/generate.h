@@ -62,7 +62,9 @@ struct GenerateOutput {
 class Engine {
  public:
   // Loads the model, tokenizer, chat format and preprocessing config of a folder.
-  static std::unique_ptr<Engine> load(const std::string& model_dir, int threads = 0);
+  // `weights` picks the matrix types (--weights / --vision-weights, see models::WeightOptions).
+  static std::unique_ptr<Engine> load(const std::string& model_dir, int threads = 0,
+                                      const models::WeightOptions& weights = {});
 
   models::Model& model() { return *model_; }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }

@@ -308,7 +308,7 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
     ic.image_std[c] = pc.image_std[c];
   }
   ic.rescale_factor = pc.rescale_factor;
-  shared->model = models::Model::load(model_dir, {options.threads});
+  shared->model = models::Model::load(model_dir, {options.threads, options.weights});
   shared->context = std::min<int64_t>(options.context_length, shared->model->max_context());
   shared->model_id = std::filesystem::path(model_dir).filename().string();
   if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();

@@ -9,12 +9,14 @@
 #include <memory>
 #include <string>
 
+#include "models/model.h"
 #include "server/engine.h"
 
 namespace kantu::server {
 
 struct RealEngineOptions {
   int threads = 0;               // compute threads (0 = one per core)
+  models::WeightOptions weights; // --weights / --vision-weights / --cache-dir
   int64_t context_length = 4096; // per sequence, capped by the model's max
   int default_max_tokens = 1024; // when a request gives no max_tokens
   size_t cache_bytes = 256u << 20;
