@@ -88,7 +88,8 @@ TEST(WeightCache, TruncatedOrGarbageFilesAreRebuilt) {
   std::ofstream(path, std::ios::trunc) << "not a safetensors file at all, just some text......";
   f.reset();
   auto p = f.plan();
-  EXPECT_FALSE(convert_weights(p, f.request(), nullptr)->from_cache());
+  auto rebuilt = convert_weights(p, f.request(), nullptr);  // keeps the bytes mapped
+  EXPECT_FALSE(rebuilt->from_cache());
   f.expect_converted();
 }
 
