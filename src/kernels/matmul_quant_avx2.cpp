@@ -28,40 +28,64 @@ template <int NX>
 struct Acc {
   __m256 v[NX][2];
   __m256 offset[NX];
+  float scalar_offset[NX];
   Acc() {
-    for (int i = 0; i < NX; ++i) v[i][0] = v[i][1] = offset[i] = _mm256_setzero_ps();
+    for (int i = 0; i < NX; ++i) {
+      v[i][0] = v[i][1] = offset[i] = _mm256_setzero_ps();
+      scalar_offset[i] = 0.f;
+    }
   }
   float result(int i) const {
-    return hsum(_mm256_sub_ps(_mm256_add_ps(v[i][0], v[i][1]), offset[i]));
+    return hsum(_mm256_sub_ps(_mm256_add_ps(v[i][0], v[i][1]), offset[i])) - scalar_offset[i];
   }
 };
 
-// One weight row against NX activation rows, per type. `b0` is the x block index where the
-// row starts (always 0: rows are whole), kept explicit for clarity of the indexing.
-template <int NX>
-void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i wq = load32(w[b].qs);
-    const float dw = f16(w[b].d);
-    for (int i = 0; i < NX; ++i) {
-      const int64_t xb = i * a.blocks_per_row + b;
-      const __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * xb)));
-      acc.v[i][b & 1] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][b & 1]);
-    }
+// One weight row against NX activation rows, per type.
+// Block b of a Q8_0 / Q4_0 row into accumulator chain U (a constant, so the accumulators
+// stay in registers; a run-time index would put them on the stack).
+template <int NX, int U>
+inline void block_q8_0(const BlockQ8_0& w, int64_t b, const QuantizedActs& a, Acc<NX>& acc) {
+  const __m256i wq = load32(w.qs);
+  const float dw = f16(w.d);
+  for (int i = 0; i < NX; ++i) {
+    const int64_t xb = i * a.blocks_per_row + b;
+    const __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * xb)));
+    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][U]);
+  }
+}
+
+// Q4_0: Σ (q − 8)·x = Σ q·x − 8·Σ x, with q unsigned (no sign juggling) and Σ x from the
+// activation block sums (s = dx·Σ xq), accumulated as a float vector of per-block offsets.
+template <int NX, int U>
+inline void block_q4_0(const BlockQ4_0& w, int64_t b, const QuantizedActs& a, Acc<NX>& acc) {
+  const __m256i wq = unpack_nibbles(w.qs);
+  const float dw = f16(w.d);
+  for (int i = 0; i < NX; ++i) {
+    const int64_t xb = i * a.blocks_per_row + b;
+    const __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(wq, load32(a.q + 32 * xb)));
+    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][U]);
+    acc.scalar_offset[i] += 8.f * dw * a.s[xb];
   }
 }
 
 template <int NX>
-void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i wq = _mm256_sub_epi8(unpack_nibbles(w[b].qs), _mm256_set1_epi8(8));
-    const float dw = f16(w[b].d);
-    for (int i = 0; i < NX; ++i) {
-      const int64_t xb = i * a.blocks_per_row + b;
-      const __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * xb)));
-      acc.v[i][b & 1] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][b & 1]);
-    }
+void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    block_q8_0<NX, 0>(w[b], b, a, acc);
+    block_q8_0<NX, 1>(w[b + 1], b + 1, a, acc);
   }
+  if (b < nb) block_q8_0<NX, 0>(w[b], b, a, acc);
+}
+
+template <int NX>
+void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    block_q4_0<NX, 0>(w[b], b, a, acc);
+    block_q4_0<NX, 1>(w[b + 1], b + 1, a, acc);
+  }
+  if (b < nb) block_q4_0<NX, 0>(w[b], b, a, acc);
 }
 
 // Q4_K (HasHigh = false) and Q5_K (HasHigh = true): value = d·sc_j·q − dmin·m_j, so
@@ -85,8 +109,10 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
     }
     __m256i high;
     if constexpr (HasHigh) high = load32(blk.qh);
+#pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {
       const __m256i bytes = load32(blk.qs + 32 * p);
+#pragma GCC unroll 2
       for (int half = 0; half < 2; ++half) {
         const int j = 2 * p + half;
         __m256i q = nibbles_of(bytes, 4 * half);
@@ -118,6 +144,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc<NX>& a
     for (int h = 0; h < 2; ++h) {
       const __m256i ql_lo = load32(blk.ql + 64 * h), ql_hi = load32(blk.ql + 64 * h + 32);
       const __m256i qh = load32(blk.qh + 32 * h);
+#pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m256i low = nibbles_of(g & 1 ? ql_hi : ql_lo, g < 2 ? 0 : 4);
         const __m256i top =
