@@ -106,6 +106,7 @@ void QuantGemvArgs(benchmark::internal::Benchmark* b) {
     for (int threads : {1, 2}) {
       b->Args({static_cast<int64_t>(t), 6144, 2048, 1, threads});
       b->Args({static_cast<int64_t>(t), 2048, 6144, 1, threads});
+      b->Args({static_cast<int64_t>(t), 6144, 2048, 4, threads});  // 4-stream batched decode
     }
 }
 BENCHMARK(BM_MatmulQuant)->Name("gemv_quant")->Apply(QuantGemvArgs)->UseRealTime()->MinTime(0.5);

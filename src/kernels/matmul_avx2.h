@@ -12,7 +12,7 @@ void gemv(const float* x, int64_t n, const WeightMatrix& w, const float* bias, f
 void gemm(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
           ThreadPool* pool);
 
-// Block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), n <= 3: x quantized to int8 blocks,
+// Block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), n <= 4: x quantized to int8 blocks,
 // integer dot products (matmul_quant_avx2.cpp).
 void gemv_quant(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                 ThreadPool* pool);

@@ -113,8 +113,10 @@ void gemm(const float* x, int64_t n, const WeightMatrix& w, const float* bias, f
 
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool) {
-  if (n <= 3) return dtype_is_quantized(w.dtype) ? gemv_quant(x, n, w, bias, y, pool)
-                                                 : gemv(x, n, w, bias, y, pool);
+  // Block types stay on the integer GEMV up to 4 rows (a 4-stream batched decode step):
+  // below that the GEMM's decode-and-pack of the weights costs more than its FMAs save.
+  if (dtype_is_quantized(w.dtype) && n <= 4) return gemv_quant(x, n, w, bias, y, pool);
+  if (n <= 3) return gemv(x, n, w, bias, y, pool);
   gemm(x, n, w, bias, y, pool);
 }
 

@@ -1,9 +1,9 @@
 // Matmul with block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K).
-// GEMV (decode, n <= 3): memory-bound, so the weights must stream at read bandwidth. The x
+// GEMV (decode, n <= 4: one stream, or a batched step of up to 4): memory-bound, so the weights must stream at read bandwidth. The x
 // rows are quantized once to int8 blocks of 32 (QuantizedActs), then each weight block is
 // decoded to bytes and multiplied with integer dot products (maddubs/madd), one float FMA per
 // 32 values for the block scales. Offsets (Q4_K/Q5_K mins) use the per-block sums of x.
-// GEMM (n >= 4) reuses the float GEMM: dequantize_slice decodes a weight slice once per
+// GEMM (n >= 5) reuses the float GEMM: dequantize_slice decodes a weight slice once per
 // block of up to 192 x rows, so its cost is amortised (see matmul_gemm_avx2.cpp).
 #include <algorithm>
 #include <cmath>
@@ -41,51 +41,86 @@ struct Acc {
 };
 
 // One weight row against NX activation rows, per type.
-// Block b of a Q8_0 / Q4_0 row into accumulator chain U (a constant, so the accumulators
-// stay in registers; a run-time index would put them on the stack).
+// Q8_0 / Q4_0 rows: first the combined scale dw[b]·dx_i[b] of every block for each x row,
+// eight blocks per vector op (block_scales), so the block loop only broadcasts one from L1;
+// then per block one integer dot product and one FMA per x row. Q4_0 multiplies the
+// unsigned nibbles: Σ (q − 8)·x = Σ q·x − 8·Σ x, with Σ x from the activation block sums
+// (s = dx·Σ xq), folded into one offset per x row.
+std::vector<float>& scale_buffer() {
+  thread_local std::vector<float> buffer;
+  return buffer;
+}
+
+template <int NX, class Block>
+float* block_scales(const Block* w, int64_t nb, const QuantizedActs& a, bool with_offset,
+                    Acc<NX>& acc) {
+  float* scales = aligned_scratch(scale_buffer(), static_cast<size_t>((NX + 1) * nb + 8));
+  float* dw = scales + NX * nb;
+  for (int64_t b = 0; b < nb; ++b) dw[b] = f16(w[b].d);
+  for (int i = 0; i < NX; ++i) {
+    const float* dx = a.d + i * a.blocks_per_row;
+    const float* sx = a.s + i * a.blocks_per_row;
+    float* out = scales + i * nb;
+    __m256 offset = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+      const __m256 d = _mm256_loadu_ps(dw + b);
+      _mm256_storeu_ps(out + b, _mm256_mul_ps(d, _mm256_loadu_ps(dx + b)));
+      if (with_offset) offset = _mm256_fmadd_ps(d, _mm256_loadu_ps(sx + b), offset);
+    }
+    float tail = 0.f;
+    for (; b < nb; ++b) {
+      out[b] = dw[b] * dx[b];
+      tail += dw[b] * sx[b];
+    }
+    if (with_offset) acc.scalar_offset[i] = 8.f * (hsum(offset) + tail);
+  }
+  return scales;
+}
+
 template <int NX, int U>
-inline void block_q8_0(const BlockQ8_0& w, int64_t b, const QuantizedActs& a, Acc<NX>& acc) {
+inline void block_q8_0(const BlockQ8_0& w, int64_t b, int64_t nb, const QuantizedActs& a,
+                       const float* scales, Acc<NX>& acc) {
   const __m256i wq = load32(w.qs);
-  const float dw = f16(w.d);
   for (int i = 0; i < NX; ++i) {
-    const int64_t xb = i * a.blocks_per_row + b;
-    const __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * xb)));
-    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][U]);
+    const __m256 p =
+        _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * (i * a.blocks_per_row + b))));
+    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(scales + i * nb + b), acc.v[i][U]);
   }
 }
 
-// Q4_0: Σ (q − 8)·x = Σ q·x − 8·Σ x, with q unsigned (no sign juggling) and Σ x from the
-// activation block sums (s = dx·Σ xq), accumulated as a float vector of per-block offsets.
 template <int NX, int U>
-inline void block_q4_0(const BlockQ4_0& w, int64_t b, const QuantizedActs& a, Acc<NX>& acc) {
+inline void block_q4_0(const BlockQ4_0& w, int64_t b, int64_t nb, const QuantizedActs& a,
+                       const float* scales, Acc<NX>& acc) {
   const __m256i wq = unpack_nibbles(w.qs);
-  const float dw = f16(w.d);
   for (int i = 0; i < NX; ++i) {
-    const int64_t xb = i * a.blocks_per_row + b;
-    const __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(wq, load32(a.q + 32 * xb)));
-    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * a.d[xb]), acc.v[i][U]);
-    acc.scalar_offset[i] += 8.f * dw * a.s[xb];
+    const __m256 p =
+        _mm256_cvtepi32_ps(dot_u8_i8(wq, load32(a.q + 32 * (i * a.blocks_per_row + b))));
+    acc.v[i][U] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(scales + i * nb + b), acc.v[i][U]);
   }
 }
 
+// The two accumulator chains get constant indices, so they stay in registers.
 template <int NX>
 void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
+  const float* scales = block_scales<NX>(w, nb, a, false, acc);
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    block_q8_0<NX, 0>(w[b], b, a, acc);
-    block_q8_0<NX, 1>(w[b + 1], b + 1, a, acc);
+    block_q8_0<NX, 0>(w[b], b, nb, a, scales, acc);
+    block_q8_0<NX, 1>(w[b + 1], b + 1, nb, a, scales, acc);
   }
-  if (b < nb) block_q8_0<NX, 0>(w[b], b, a, acc);
+  if (b < nb) block_q8_0<NX, 0>(w[b], b, nb, a, scales, acc);
 }
 
 template <int NX>
 void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
+  const float* scales = block_scales<NX>(w, nb, a, true, acc);
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    block_q4_0<NX, 0>(w[b], b, a, acc);
-    block_q4_0<NX, 1>(w[b + 1], b + 1, a, acc);
+    block_q4_0<NX, 0>(w[b], b, nb, a, scales, acc);
+    block_q4_0<NX, 1>(w[b + 1], b + 1, nb, a, scales, acc);
   }
-  if (b < nb) block_q4_0<NX, 0>(w[b], b, a, acc);
+  if (b < nb) block_q4_0<NX, 0>(w[b], b, nb, a, scales, acc);
 }
 
 // Q4_K (HasHigh = false) and Q5_K (HasHigh = true): value = d·sc_j·q − dmin·m_j, so
@@ -261,8 +296,10 @@ void gemv_quant(const float* x, int64_t n, const WeightMatrix& w, const float* b
         return gemv_rows<1>(w, a, bias, y, r0, r1);
       case 2:
         return gemv_rows<2>(w, a, bias, y, r0, r1);
-      default:
+      case 3:
         return gemv_rows<3>(w, a, bias, y, r0, r1);
+      default:
+        return gemv_rows<4>(w, a, bias, y, r0, r1);
     }
   };
   if (pool == nullptr || pool->size() == 1 ||
