@@ -54,6 +54,7 @@ std::vector<text::Message> bench_messages(bool with_image, int filler_words) {
 void add_bench_command(CLI::App& app) {
   struct Args {
     std::string model;
+    std::string mmproj;
     int image_size = 448;
     int64_t prompt_tokens = 0;
     int64_t gen_tokens = 128;
@@ -64,7 +65,8 @@ void add_bench_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Measure image encode, prefill and decode speed");
-  cmd->add_option("-m,--model", a->model, "Model folder")->required();
+  cmd->add_option("-m,--model", a->model, "Model folder or GGUF model file")->required();
+  cmd->add_option("--mmproj", a->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->add_option("--image-size", a->image_size, "Side of the synthetic square image (0 = none)")
       ->check(CLI::Range(0, 8192));
   cmd->add_option("--prompt-tokens", a->prompt_tokens,
@@ -79,7 +81,8 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(1, 100));
 
   cmd->callback([a] {
-    auto engine = runtime::Engine::load(a->model, a->threads, weight_options(a->weights));
+    auto engine =
+        runtime::Engine::load(a->model, a->threads, weight_options(a->weights), a->mmproj);
     const bool with_image = a->image_size > 0;
     std::vector<RgbImage> images;
     if (with_image) images.push_back(synthetic_image(a->image_size));

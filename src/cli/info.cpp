@@ -102,7 +102,14 @@ Json info_json(const ModelFolder& model) {
   out["files"] = files;
   out["generation"] = generation_json(model.generation());
   out["preprocessor"] = preprocessor_json(model.preprocessor());
-  out["tokenizer"] = tokenizer_json(model.tokenizer_files());
+  if (const GgufFile* g = model.gguf_model()) {
+    out["tokenizer"] = {{"files", Json::array({base_name(g->path())})},
+                        {"has_vocabulary", g->has("tokenizer.ggml.tokens")}};
+    out["format"] = "gguf";
+    out["has_vision"] = model.has_vision();
+  } else {
+    out["tokenizer"] = tokenizer_json(model.tokenizer_files());
+  }
   return out;
 }
 
@@ -112,10 +119,13 @@ void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "info", "Validate a model folder and print its family, sizes and weights as JSON");
   auto model_dir = std::make_shared<std::string>();
-  cmd->add_option("-m,--model", *model_dir, "Hugging Face model folder (config.json + safetensors)")
+  auto mmproj = std::make_shared<std::string>();
+  cmd->add_option("-m,--model", *model_dir,
+                  "Hugging Face model folder (config.json + safetensors) or GGUF model file")
       ->required();
-  cmd->callback([model_dir] {
-    const ModelFolder model = ModelFolder::open(*model_dir);
+  cmd->add_option("--mmproj", *mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
+  cmd->callback([model_dir, mmproj] {
+    const ModelFolder model = ModelFolder::open_any(*model_dir, *mmproj, {});
     const std::string text = info_json(model).dump(2);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);

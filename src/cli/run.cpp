@@ -21,6 +21,7 @@ namespace {
 
 struct RunArgs {
   std::string model;
+  std::string mmproj;
   std::vector<std::string> images;
   std::string prompt;
   std::string messages;
@@ -81,7 +82,9 @@ text::ChatRequest build_request(const RunArgs& a) {
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Answer a prompt about images (streams the answer)");
-  cmd->add_option("-m,--model", a->model, "Model folder (Hugging Face layout)")->required();
+  cmd->add_option("-m,--model", a->model,
+                  "Model folder (Hugging Face layout) or GGUF model file")->required();
+  cmd->add_option("--mmproj", a->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->add_option("--image", a->images, "Image file (repeat for several)");
   auto* prompt = cmd->add_option("-p,--prompt", a->prompt, "The question / instruction");
   auto* messages = cmd->add_option("--messages", a->messages,
@@ -112,7 +115,8 @@ void add_run_command(CLI::App& app) {
     if (a->prompt.empty() && a->messages.empty())
       fail(ErrorKind::kInvalidArgument, "run needs -p PROMPT or --messages FILE");
     const text::ChatRequest chat = build_request(*a);
-    auto engine = runtime::Engine::load(a->model, a->threads, weight_options(a->weights));
+    auto engine =
+        runtime::Engine::load(a->model, a->threads, weight_options(a->weights), a->mmproj);
     const runtime::GenerationDefaults& d = engine->defaults();
 
     runtime::GenerateRequest request;

@@ -24,6 +24,7 @@ namespace {
 
 struct ServeArgs {
   std::string model_dir;
+  std::string mmproj;
   std::string host = "127.0.0.1";
   int port = 8080;
   int parallel = 4;
@@ -58,6 +59,7 @@ std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
   o.weights = weight_options(a.weights);
   o.context_length = a.max_context;
   o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
+  o.mmproj = a.mmproj;
   return server::load_real_engine(a.model_dir, o);
 }
 
@@ -125,7 +127,9 @@ void serve(const ServeArgs& a) {
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP API and web page");
-  cmd->add_option("-m,--model", args->model_dir, "model folder (Hugging Face layout)");
+  cmd->add_option("-m,--model", args->model_dir,
+                  "model folder (Hugging Face layout) or GGUF model file");
+  cmd->add_option("--mmproj", args->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->add_option("--host", args->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "port (0 = any free port)")
       ->check(CLI::Range(0, 65535))->capture_default_str();

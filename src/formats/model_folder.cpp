@@ -38,9 +38,10 @@ TokenizerFiles find_tokenizer_files(const std::string& dir) {
 
 void check_weight_dtypes(const WeightStore& weights) {
   for (const auto& [name, view] : weights.tensors()) {
-    if (view->dtype != DType::kBF16 && view->dtype != DType::kF16 && view->dtype != DType::kF32) {
+    if (view->dtype != DType::kBF16 && view->dtype != DType::kF16 && view->dtype != DType::kF32 &&
+        !dtype_is_quantized(view->dtype)) {
       fail(ErrorKind::kUnsupported, weights.file_of(name), ": tensor '", name, "' has dtype ",
-           dtype_name(view->dtype), "; model weights must be BF16, F16 or F32");
+           dtype_name(view->dtype), "; model weights must be BF16, F16, F32 or a GGUF block type");
     }
   }
 }
@@ -69,6 +70,9 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
     if (!arch.empty()) m.architecture_ = arch[0].get<std::string>();
   }
   m.generation_ = load_generation_config(dir, m.config_, m.config_path_);
+  if (file_exists(dir + "/generation_config.json")) {
+    m.generation_json_ = read_json_file(dir + "/generation_config.json");
+  }
   m.preprocessor_ = load_preprocessor_config(dir);
   m.video_preprocessor_ = load_video_preprocessor_config(dir);
   m.tokenizer_files_ = find_tokenizer_files(dir);
@@ -77,6 +81,30 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
     check_weight_dtypes(*m.weights_);
   }
   return m;
+}
+
+WeightStore ModelFolder::take_weights() {
+  KANTU_CHECK(weights_.has_value(), "the weights of ", dir_, " were not loaded or already taken");
+  WeightStore w = std::move(*weights_);
+  weights_.reset();
+  return w;
+}
+
+bool ModelFolder::is_gguf_path(const std::string& path) {
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) return true;
+  if (is_directory(path) || !file_exists(path)) return false;
+  const MappedFile f = MappedFile::open(path);
+  return f.size() >= 4 && f.view().substr(0, 4) == "GGUF";
+}
+
+ModelFolder ModelFolder::open_any(const std::string& model, const std::string& mmproj,
+                                  const Options& options) {
+  if (is_gguf_path(model)) return open_gguf(model, mmproj, options);
+  if (!mmproj.empty()) {
+    fail(ErrorKind::kInvalidArgument, "--mmproj ", mmproj, " goes with a GGUF model file, but ",
+         model, " is not one (a Hugging Face folder holds its vision tower)");
+  }
+  return open(model, options);
 }
 
 const WeightStore& ModelFolder::weights() const {

@@ -2,13 +2,20 @@
 // model_type), generation_config.json, preprocessor_config.json, the tokenizer and chat
 // template files, and the safetensors weights (one file or shards), memory-mapped.
 // Everything is validated on open; each failure names the file (and field or tensor).
+//
+// llama.cpp's GGUF pair (text model file + mmproj vision file) opens as the same object
+// (open_gguf, in gguf_model.cpp): config() is the config.json the metadata stands for,
+// weights() holds the tensors under their Hugging Face names and shapes, and the
+// tokenizer and chat template come from the text file's metadata (gguf_model()).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/json.h"
 #include "formats/generation_config.h"
+#include "formats/gguf.h"
 #include "formats/model_family.h"
 #include "formats/preprocessor_config.h"
 #include "formats/weight_store.h"
@@ -42,6 +49,17 @@ class ModelFolder {
   // malformed file, Error(kUnsupported) for an unknown model_type or weight dtype.
   static ModelFolder open(const std::string& dir, const Options& options);
   static ModelFolder open(const std::string& dir) { return open(dir, Options{}); }
+  // A GGUF pair: the text model file and, optionally, its mmproj file. Without mmproj the
+  // model is text-only (has_vision() false). Errors name the file and the key or tensor;
+  // Error(kUnsupported) for another architecture or projector.
+  static ModelFolder open_gguf(const std::string& model_path, const std::string& mmproj_path,
+                               const Options& options);
+  // What a user passes as -m (and --mmproj): a .gguf file opens with open_gguf, anything
+  // else as a folder (where an mmproj is an Error(kInvalidArgument)).
+  static ModelFolder open_any(const std::string& model, const std::string& mmproj,
+                              const Options& options);
+  // True for a path that names a GGUF file (by extension or by its magic bytes).
+  static bool is_gguf_path(const std::string& path);
 
   const std::string& dir() const { return dir_; }
   ModelFamily family() const { return family_; }
@@ -61,6 +79,16 @@ class ModelFolder {
   bool has_weights() const { return weights_.has_value(); }
   // Throws Error(kInternal) if opened with load_weights = false.
   const WeightStore& weights() const;
+  // Moves the weights out (the model keeps them); weights() fails afterwards.
+  WeightStore take_weights();
+
+  // False for a text-only GGUF (no mmproj): config() then has no vision_config.
+  bool has_vision() const { return has_vision_; }
+  bool is_gguf() const { return gguf_model_ != nullptr; }
+  // The GGUF text model file (tokenizer.ggml.*, tokenizer.chat_template), or nullptr.
+  const GgufFile* gguf_model() const { return gguf_model_.get(); }
+  // generation_config.json as read (or, for GGUF, as built from the metadata).
+  const Json& generation_json() const { return generation_json_; }
 
  private:
   std::string dir_;
@@ -74,9 +102,13 @@ class ModelFolder {
   VideoPreprocessorConfig video_preprocessor_;
   TokenizerFiles tokenizer_files_;
   std::optional<WeightStore> weights_;
+  bool has_vision_ = true;
+  Json generation_json_ = Json::object();
+  std::shared_ptr<const GgufFile> gguf_model_, gguf_mmproj_;
 };
 
-// Checks that every tensor has a dtype model weights may use (BF16, F16, F32);
+// Checks that every tensor has a dtype model weights may use (BF16, F16, F32, and the
+// block-quantized GGUF types);
 // otherwise Error(kUnsupported) naming the tensor and its file.
 void check_weight_dtypes(const WeightStore& weights);
 

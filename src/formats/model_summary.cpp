@@ -51,6 +51,7 @@ std::optional<VisionSizes> read_vision_sizes(const ModelFolder& model) {
   const JsonFields top(model.config(), model.config_path());
   switch (model.family()) {
     case ModelFamily::kQwen3VL: {
+      if (!model.has_vision()) return std::nullopt;  // a GGUF text model without mmproj
       const JsonFields f = top.object("vision_config");
       VisionSizes v;
       v.depth = f.positive_int("depth");
@@ -86,7 +87,7 @@ WeightStats weight_stats(const WeightStore& weights) {
     file.path = weights.files()[i];
     struct stat st {};
     if (::stat(file.path.c_str(), &st) == 0) file.file_bytes = static_cast<uint64_t>(st.st_size);
-    file.tensors = static_cast<int64_t>(weights.file(i).tensors().size());
+    file.tensors = static_cast<int64_t>(weights.tensor_count(i));
     s.files.push_back(file);
   }
   for (const auto& [name, view] : weights.tensors()) {

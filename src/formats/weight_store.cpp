@@ -103,6 +103,47 @@ WeightStore WeightStore::open_folder(const std::string& dir) {
   fail(ErrorKind::kNotFound, dir, ": no model.safetensors or model.safetensors.index.json");
 }
 
+size_t WeightStore::keep(std::shared_ptr<const GgufFile> file) {
+  const size_t index = add_path(file->path());
+  gguf_files_.push_back(std::move(file));
+  return index;
+}
+
+size_t WeightStore::add_path(const std::string& path) {
+  paths_.push_back(path);
+  return paths_.size() - 1;
+}
+
+void WeightStore::add(const std::string& name, TensorView view, size_t file_index) {
+  KANTU_CHECK(file_index < paths_.size());
+  if (index_.count(name)) {
+    fail(ErrorKind::kCorrupt, "tensor '", name, "' appears in both ", paths_[owner_.at(name)],
+         " and ", paths_[file_index]);
+  }
+  view.name = name;
+  views_.push_back(std::make_unique<TensorView>(std::move(view)));
+  index_.emplace(name, views_.back().get());
+  owner_[name] = file_index;
+}
+
+void WeightStore::add_owned(const std::string& name, DType dtype, std::vector<int64_t> shape,
+                            std::vector<uint8_t> bytes, size_t file_index) {
+  owned_.push_back(std::make_unique<std::vector<uint8_t>>(std::move(bytes)));
+  TensorView view;
+  view.dtype = dtype;
+  view.shape = std::move(shape);
+  view.data = owned_.back()->data();
+  view.nbytes = owned_.back()->size();
+  KANTU_CHECK(dtype_bytes(dtype, view.numel()) == view.nbytes, "tensor ", name);
+  add(name, std::move(view), file_index);
+}
+
+size_t WeightStore::tensor_count(size_t i) const {
+  size_t n = 0;
+  for (const auto& [name, index] : owner_) n += index == i;
+  return n;
+}
+
 const TensorView& WeightStore::get(const std::string& name) const {
   auto it = index_.find(name);
   if (it == index_.end()) fail(ErrorKind::kNotFound, "weights have no tensor '", name, "'");
@@ -121,6 +162,8 @@ void WeightStore::require(const std::vector<std::string>& names, const std::stri
   for (const auto& name : names) {
     if (!has(name)) {
       list += "\n  " + name;
+      const std::string hint = hint_ ? hint_(name) : std::string();
+      if (!hint.empty()) list += " (" + hint + ")";
       ++n;
     }
   }

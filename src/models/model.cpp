@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "formats/model_folder.h"
 #include "formats/weight_store.h"
 #include "models/qwen3vl/config.h"
 #include "models/qwen3vl/positions.h"
@@ -31,6 +32,20 @@ class ModelImpl {
         weights_(qwen3vl::bind_weights(store_, config_)),
         text_(config_, weights_.text),
         pool_(options.threads) {
+    init(options);
+  }
+  // An opened model (a folder or a GGUF pair); its weights move into the model.
+  ModelImpl(ModelFolder&& model, const LoadOptions& options)
+      : folder_(model.dir()),
+        config_(qwen3vl::config_of(model)),
+        store_(model.take_weights()),
+        weights_(qwen3vl::bind_weights(store_, config_)),
+        text_(config_, weights_.text),
+        pool_(options.threads) {
+    init(options);
+  }
+
+  void init(const LoadOptions& options) {
     convert_weights_for(options.weights);
     for (int64_t id : config_.eos_token_ids) eos_.push_back(static_cast<int32_t>(id));
     scratch_.allocate(config_.text, kMaxBatchRows);
@@ -112,6 +127,10 @@ std::unique_ptr<Model> Model::load(const std::string& folder, const LoadOptions&
   return std::unique_ptr<Model>(new Model(std::make_unique<ModelImpl>(folder, options)));
 }
 
+std::unique_ptr<Model> Model::load(ModelFolder&& model, const LoadOptions& options) {
+  return std::unique_ptr<Model>(new Model(std::make_unique<ModelImpl>(std::move(model), options)));
+}
+
 const qwen3vl::Config& Model::config() const { return impl_->config_; }
 const std::string& Model::folder() const { return impl_->folder_; }
 ThreadPool& Model::pool() { return impl_->pool_; }
@@ -127,12 +146,17 @@ int32_t Model::vision_start_token_id() const {
 int32_t Model::vision_end_token_id() const {
   return static_cast<int32_t>(impl_->config_.vision_end_token_id);
 }
+bool Model::has_vision() const { return impl_->config_.has_vision; }
 int64_t Model::patch_size() const { return impl_->config_.vision.patch_size; }
 int64_t Model::temporal_patch_size() const { return impl_->config_.vision.temporal_patch_size; }
 int64_t Model::merge_size() const { return impl_->config_.vision.spatial_merge_size; }
 int64_t Model::patch_dim() const { return impl_->config_.vision.patch_dim(); }
 
 VisionOutput Model::encode_images(const std::vector<VisualInput>& images, Dumps* dumps) {
+  if (!impl_->config_.has_vision) {
+    fail(ErrorKind::kInvalidArgument, impl_->folder_,
+         " is a text-only model: images need its vision projector (--mmproj FILE.gguf)");
+  }
   return qwen3vl::vision_forward(impl_->config_, impl_->weights_.vision, images, &impl_->pool_,
                                  dumps);
 }

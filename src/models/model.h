@@ -18,6 +18,10 @@
 #include "core/dtype.h"
 #include "core/thread_pool.h"
 
+namespace kantu {
+class ModelFolder;
+}  // namespace kantu
+
 namespace kantu::models {
 
 namespace qwen3vl {
@@ -122,6 +126,11 @@ class Model {
   // Loads config.json (+ generation_config.json if present) and maps the safetensors
   // weights of `folder`. Errors name the file, field or tensor.
   static std::unique_ptr<Model> load(const std::string& folder, const LoadOptions& options = {});
+  // An opened model (a Hugging Face folder or a GGUF pair, ModelFolder::open_any) with
+  // its weights; they move into the model.
+  static std::unique_ptr<Model> load(ModelFolder&& model, const LoadOptions& options = {});
+  // False for a text-only model: encode_images then throws Error(kInvalidArgument).
+  bool has_vision() const;
   ~Model();
 
   const qwen3vl::Config& config() const;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/timer.h"
+#include "formats/model_folder.h"
 #include "formats/preprocessor_config.h"
 #include "image/decode.h"
 #include "runtime/prompt_images.h"
@@ -87,18 +89,32 @@ GenerationDefaults generation_defaults_from_json(const Json& config, const std::
 }
 
 std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
-                                     const models::WeightOptions& weights) {
-  if (!std::filesystem::is_directory(model_dir))
+                                     const models::WeightOptions& weights,
+                                     const std::string& mmproj) {
+  const bool gguf = ModelFolder::is_gguf_path(model_dir);
+  if (!gguf && !std::filesystem::is_directory(model_dir))
     fail(ErrorKind::kNotFound, "model folder ", model_dir, " does not exist");
   std::unique_ptr<Engine> e(new Engine());
   e->dir_ = model_dir;
   models::LoadOptions options;
   options.threads = threads;
   options.weights = weights;
-  e->model_ = models::Model::load(model_dir, options);
-  e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
-  e->chat_ = text::load_chat_format(model_dir);
-  const PreprocessorConfig pre = load_preprocessor_config(model_dir);
+  PreprocessorConfig pre;
+  std::optional<Json> gguf_generation;
+  if (gguf) {
+    ModelFolder folder = ModelFolder::open_any(model_dir, mmproj, {});
+    e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(folder));
+    e->chat_ = text::load_chat_format(folder);
+    pre = folder.preprocessor();
+    gguf_generation = folder.generation_json();
+    e->model_ = models::Model::load(std::move(folder), options);
+  } else {
+    if (!mmproj.empty()) ModelFolder::open_any(model_dir, mmproj, {});  // the clear error
+    e->model_ = models::Model::load(model_dir, options);
+    e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
+    e->chat_ = text::load_chat_format(model_dir);
+    pre = load_preprocessor_config(model_dir);
+  }
   e->image_config_.min_pixels = pre.min_pixels;
   e->image_config_.max_pixels = pre.max_pixels;
   e->image_config_.patch_size = static_cast<int>(pre.patch_size);
@@ -109,12 +125,13 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
     e->image_config_.image_std[c] = pre.image_std[c];
   }
   e->image_config_.rescale_factor = pre.rescale_factor;
-  if (e->image_config_.patch_dim() != e->model_->patch_dim())
+  if (e->model_->has_vision() && e->image_config_.patch_dim() != e->model_->patch_dim())
     fail(ErrorKind::kCorrupt, model_dir, ": preprocessor_config.json gives patches of ",
          e->image_config_.patch_dim(), " values but the vision tower expects ",
          e->model_->patch_dim());
   const std::string gen_path = model_dir + "/generation_config.json";
-  e->defaults_ = std::filesystem::exists(gen_path)
+  e->defaults_ = gguf_generation ? generation_defaults_from_json(*gguf_generation, model_dir)
+                 : std::filesystem::exists(gen_path)
                      ? generation_defaults_from_json(read_json_file(gen_path), gen_path)
                      : generation_defaults_from_json(Json::object(), gen_path);
   return e;
@@ -132,6 +149,10 @@ PreparedPrompt Engine::prepare(const std::vector<text::Message>& messages,
 
   PreparedPrompt out;
   std::vector<ImageSource> sources = image_sources(messages);
+  if ((!sources.empty() || !images.empty()) && !model_->has_vision()) {
+    fail(ErrorKind::kInvalidArgument, dir_, " is a text-only model: images need its vision ",
+         "projector (--mmproj FILE.gguf)");
+  }
   if (!images.empty()) {
     if (images.size() != sources.size())
       fail(ErrorKind::kInvalidArgument, "the messages have ", sources.size(),

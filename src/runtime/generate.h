@@ -61,10 +61,12 @@ struct GenerateOutput {
 
 class Engine {
  public:
-  // Loads the model, tokenizer, chat format and preprocessing config of a folder.
+  // Loads the model, tokenizer, chat format and preprocessing config of a folder, or of
+  // a GGUF model file and its mmproj file (empty: a text-only model that refuses images).
   // `weights` picks the matrix types (--weights / --vision-weights, see models::WeightOptions).
   static std::unique_ptr<Engine> load(const std::string& model_dir, int threads = 0,
-                                      const models::WeightOptions& weights = {});
+                                      const models::WeightOptions& weights = {},
+                                      const std::string& mmproj = "");
 
   models::Model& model() { return *model_; }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <span>
 
 #include "core/error.h"
 #include "core/timer.h"
+#include "formats/model_folder.h"
 #include "formats/preprocessor_config.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
@@ -191,6 +193,10 @@ class RealEngine : public Engine {
     runtime::validate(sampling);
 
     // Images: decode and size them now, so a bad image is a 4xx before queuing.
+    if (!request.images.empty() && !s_->model->has_vision()) {
+      fail(ErrorKind::kInvalidArgument, "this model is text-only (a GGUF model without its ",
+           "--mmproj vision projector); it cannot read images");
+    }
     ImagePreprocessConfig config = s_->image_config;
     if (p.min_pixels) config.min_pixels = p.min_pixels;
     if (p.max_pixels) config.max_pixels = p.max_pixels;
@@ -294,9 +300,14 @@ class RealEngine : public Engine {
 
 std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
                                          const RealEngineOptions& options) {
-  auto shared = std::make_unique<Shared>(text::Tokenizer::load(model_dir), options);
-  shared->chat = text::load_chat_format(model_dir);
-  PreprocessorConfig pc = load_preprocessor_config(model_dir);
+  std::optional<ModelFolder> gguf;
+  if (ModelFolder::is_gguf_path(model_dir) || !options.mmproj.empty()) {
+    gguf.emplace(ModelFolder::open_any(model_dir, options.mmproj, {}));
+  }
+  auto shared = std::make_unique<Shared>(
+      gguf ? text::Tokenizer::load(*gguf) : text::Tokenizer::load(model_dir), options);
+  shared->chat = gguf ? text::load_chat_format(*gguf) : text::load_chat_format(model_dir);
+  PreprocessorConfig pc = gguf ? gguf->preprocessor() : load_preprocessor_config(model_dir);
   ImagePreprocessConfig& ic = shared->image_config;
   ic.min_pixels = pc.min_pixels;
   ic.max_pixels = pc.max_pixels;
@@ -308,7 +319,8 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
     ic.image_std[c] = pc.image_std[c];
   }
   ic.rescale_factor = pc.rescale_factor;
-  shared->model = models::Model::load(model_dir, {options.threads, options.weights});
+  shared->model = gguf ? models::Model::load(std::move(*gguf), {options.threads, options.weights})
+                       : models::Model::load(model_dir, {options.threads, options.weights});
   shared->context = std::min<int64_t>(options.context_length, shared->model->max_context());
   shared->model_id = std::filesystem::path(model_dir).filename().string();
   if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();

@@ -20,8 +20,10 @@ struct RealEngineOptions {
   int64_t context_length = 4096; // per sequence, capped by the model's max
   int default_max_tokens = 1024; // when a request gives no max_tokens
   size_t cache_bytes = 256u << 20;
+  std::string mmproj;            // the vision projector of a GGUF model file ("" = none)
 };
 
+// model_dir: a Hugging Face folder, or a GGUF model file (+ options.mmproj).
 std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
                                          const RealEngineOptions& options);
 

@@ -20,6 +20,10 @@
 #include <string>
 #include <vector>
 
+namespace kantu {
+class ModelFolder;
+}  // namespace kantu
+
 namespace kantu::text {
 
 // One item of a message's content list, classified the way the template tests it:
@@ -87,5 +91,7 @@ bool is_qwen3vl_chat_template(const std::string& jinja);
 // in tokenizer_config.json) and picks the native format that renders it. A template no
 // native format recognizes is Error(kUnsupported) naming the file.
 std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir);
+// The chat format of an opened model: its folder's files, or a GGUF tokenizer.chat_template.
+std::unique_ptr<ChatFormat> load_chat_format(const ModelFolder& model);
 
 }  // namespace kantu::text

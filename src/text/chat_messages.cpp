@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
+#include "formats/model_folder.h"
 #include "text/utf8.h"
 
 namespace kantu::text {
@@ -188,6 +189,19 @@ ChatRequest parse_chat_request(std::string_view json_text, std::string_view what
     request.messages = parse_messages(doc, what);
   }
   return request;
+}
+
+std::unique_ptr<ChatFormat> load_chat_format(const ModelFolder& model) {
+  const GgufFile* f = model.gguf_model();
+  if (!f) return load_chat_format(model.dir());
+  if (!f->has("tokenizer.chat_template")) {
+    fail(ErrorKind::kNotFound, f->path(), ": no chat template (tokenizer.chat_template)");
+  }
+  if (is_qwen3vl_chat_template(f->string("tokenizer.chat_template"))) {
+    return make_qwen3vl_chat_format();
+  }
+  fail(ErrorKind::kUnsupported, f->path(),
+       ": tokenizer.chat_template is not one kantu renders (supported: Qwen3-VL)");
 }
 
 std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir) {

@@ -27,6 +27,11 @@
 #include "text/bpe.h"
 #include "text/pretokenizer.h"
 
+namespace kantu {
+class GgufFile;
+class ModelFolder;
+}  // namespace kantu
+
 namespace kantu::text {
 
 struct AddedToken {
@@ -45,6 +50,10 @@ class Tokenizer {
   static Tokenizer from_tokenizer_json(const std::string& path);
   static Tokenizer from_vocab_merges(const std::string& vocab_path, const std::string& merges_path,
                                      const std::string& config_path);
+  // From a GGUF file's tokenizer.ggml.* metadata (model "gpt2", pre "qwen2").
+  static Tokenizer from_gguf(const GgufFile& file);
+  // The tokenizer of an opened model: its folder's files, or its GGUF metadata.
+  static Tokenizer load(const ModelFolder& model);
 
   // Invalid UTF-8 throws Error(kInvalidArgument). parse_special=true is kAll, false is kNone.
   std::vector<int32_t> encode(std::string_view text, bool parse_special) const;

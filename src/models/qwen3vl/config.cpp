@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "formats/model_folder.h"
 
 namespace kantu::models::qwen3vl {
 namespace {
@@ -231,8 +232,9 @@ Config parse_config(const Json& doc, const std::string& what) {
   Config c;
   Fields text = top.object("text_config");
   c.text = parse_text(text);
-  c.vision = parse_vision(top.object("vision_config"));
-  if (c.vision.out_hidden_size != c.text.hidden_size) {
+  c.has_vision = top.has("vision_config");
+  if (c.has_vision) c.vision = parse_vision(top.object("vision_config"));
+  if (c.has_vision && c.vision.out_hidden_size != c.text.hidden_size) {
     fail(ErrorKind::kCorrupt, what, ": vision_config.out_hidden_size (", c.vision.out_hidden_size,
          ") differs from text_config.hidden_size (", c.text.hidden_size, ")");
   }
@@ -255,6 +257,18 @@ Config parse_config(const Json& doc, const std::string& what) {
     if (id < 0 || id >= c.text.vocab_size) top.wrong(key, "a token id below vocab_size");
   }
   if (c.text.eos_token_id >= 0) c.eos_token_ids.push_back(c.text.eos_token_id);
+  return c;
+}
+
+Config config_of(const ModelFolder& model) {
+  Config c = parse_config(model.config(), model.config_path());
+  if (!model.generation().eos_token_ids.empty()) c.eos_token_ids = model.generation().eos_token_ids;
+  for (int64_t id : c.eos_token_ids) {
+    if (id < 0 || id >= c.text.vocab_size) {
+      fail(ErrorKind::kCorrupt, model.dir(), ": eos token id ", id, " is outside the vocabulary (",
+           c.text.vocab_size, ")");
+    }
+  }
   return c;
 }
 

@@ -9,6 +9,10 @@
 
 #include "core/json.h"
 
+namespace kantu {
+class ModelFolder;
+}  // namespace kantu
+
 namespace kantu::models::qwen3vl {
 
 enum class Activation { kSilu, kGeluTanh, kGeluErf };
@@ -56,6 +60,9 @@ struct VisionConfig {
 struct Config {
   TextConfig text;
   VisionConfig vision;
+  // False for a text-only model (a GGUF text file without its mmproj): no vision_config,
+  // no vision tensors, and images are refused.
+  bool has_vision = true;
   bool tie_word_embeddings = false;
   int64_t image_token_id = 0;
   int64_t video_token_id = 0;
@@ -71,5 +78,9 @@ Config parse_config(const Json& doc, const std::string& what);
 
 // Reads <folder>/config.json and, when present, the eos list of generation_config.json.
 Config load_config(const std::string& folder);
+
+// The config of an opened model (a folder or a GGUF pair): parse_config on its config
+// Json, with the eos list of its generation config when that has one.
+Config config_of(const ModelFolder& model);
 
 }  // namespace kantu::models::qwen3vl

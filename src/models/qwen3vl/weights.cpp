@@ -109,8 +109,10 @@ std::vector<std::string> required_tensor_names(const Config& config) {
   auto add = [&](const std::string& prefix, std::initializer_list<const char*> parts) {
     for (const char* part : parts) names.push_back(prefix + part);
   };
-  add(p.vision, {"patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed.weight"});
-  for (int64_t i = 0; i < config.vision.depth; ++i) {
+  if (config.has_vision) {
+    add(p.vision, {"patch_embed.proj.weight", "patch_embed.proj.bias", "pos_embed.weight"});
+  }
+  for (int64_t i = 0; config.has_vision && i < config.vision.depth; ++i) {
     add(vision_block(p, i),
         {"norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "attn.qkv.weight",
          "attn.qkv.bias", "attn.proj.weight", "attn.proj.bias", "mlp.linear_fc1.weight",
@@ -119,8 +121,8 @@ std::vector<std::string> required_tensor_names(const Config& config) {
   const std::initializer_list<const char*> merger_parts = {
       "norm.weight", "norm.bias", "linear_fc1.weight", "linear_fc1.bias", "linear_fc2.weight",
       "linear_fc2.bias"};
-  add(p.vision + "merger.", merger_parts);
-  for (size_t k = 0; k < config.vision.deepstack_visual_indexes.size(); ++k) {
+  if (config.has_vision) add(p.vision + "merger.", merger_parts);
+  for (size_t k = 0; config.has_vision && k < config.vision.deepstack_visual_indexes.size(); ++k) {
     add(deepstack_prefix(p, k), merger_parts);
   }
   add(p.text, {"embed_tokens.weight", "norm.weight"});
@@ -154,27 +156,29 @@ Weights bind_weights(const WeightStore& store, const Config& config) {
   const TextConfig& t = config.text;
   Weights w;
 
-  // Vision tower.
-  w.vision.patch_embed.w = b.matrix(
-      p.vision + "patch_embed.proj.weight",
-      {v.hidden_size, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size});
-  w.vision.patch_embed.bias = b.vector(p.vision + "patch_embed.proj.bias", v.hidden_size);
-  w.vision.pos_embed =
-      to_f32(b.tensor(p.vision + "pos_embed.weight", {v.num_position_embeddings, v.hidden_size}));
-  for (int64_t i = 0; i < v.depth; ++i) {
-    const std::string pre = vision_block(p, i);
-    VisionBlockWeights blk;
-    blk.norm1 = b.norm(pre + "norm1.", v.hidden_size, true);
-    blk.norm2 = b.norm(pre + "norm2.", v.hidden_size, true);
-    blk.qkv = b.linear(pre + "attn.qkv.", 3 * v.hidden_size, v.hidden_size, true);
-    blk.proj = b.linear(pre + "attn.proj.", v.hidden_size, v.hidden_size, true);
-    blk.fc1 = b.linear(pre + "mlp.linear_fc1.", v.intermediate_size, v.hidden_size, true);
-    blk.fc2 = b.linear(pre + "mlp.linear_fc2.", v.hidden_size, v.intermediate_size, true);
-    w.vision.blocks.push_back(std::move(blk));
-  }
-  w.vision.merger = bind_merger(b, p.vision + "merger.", v, false);
-  for (size_t k = 0; k < v.deepstack_visual_indexes.size(); ++k) {
-    w.vision.deepstack.push_back(bind_merger(b, deepstack_prefix(p, k), v, true));
+  // Vision tower (absent in a text-only model).
+  if (config.has_vision) {
+    w.vision.patch_embed.w = b.matrix(
+        p.vision + "patch_embed.proj.weight",
+        {v.hidden_size, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size});
+    w.vision.patch_embed.bias = b.vector(p.vision + "patch_embed.proj.bias", v.hidden_size);
+    w.vision.pos_embed =
+        to_f32(b.tensor(p.vision + "pos_embed.weight", {v.num_position_embeddings, v.hidden_size}));
+    for (int64_t i = 0; i < v.depth; ++i) {
+      const std::string pre = vision_block(p, i);
+      VisionBlockWeights blk;
+      blk.norm1 = b.norm(pre + "norm1.", v.hidden_size, true);
+      blk.norm2 = b.norm(pre + "norm2.", v.hidden_size, true);
+      blk.qkv = b.linear(pre + "attn.qkv.", 3 * v.hidden_size, v.hidden_size, true);
+      blk.proj = b.linear(pre + "attn.proj.", v.hidden_size, v.hidden_size, true);
+      blk.fc1 = b.linear(pre + "mlp.linear_fc1.", v.intermediate_size, v.hidden_size, true);
+      blk.fc2 = b.linear(pre + "mlp.linear_fc2.", v.hidden_size, v.intermediate_size, true);
+      w.vision.blocks.push_back(std::move(blk));
+    }
+    w.vision.merger = bind_merger(b, p.vision + "merger.", v, false);
+    for (size_t k = 0; k < v.deepstack_visual_indexes.size(); ++k) {
+      w.vision.deepstack.push_back(bind_merger(b, deepstack_prefix(p, k), v, true));
+    }
   }
 
   // Language model.

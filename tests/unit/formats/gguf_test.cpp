@@ -1,4 +1,5 @@
 #include "formats/gguf.h"
+#include "formats/weight_store.h"
 
 #include <gtest/gtest.h>
 
@@ -235,6 +236,33 @@ TEST(GgufTypes, GgmlNumbersRoundTrip) {
   EXPECT_EQ(*ggml_type_of(DType::kQ6_K), 14u);
   EXPECT_FALSE(ggml_type_of(DType::kBool).has_value());
   EXPECT_FALSE(dtype_of_ggml_type(3).has_value());
+}
+
+}  // namespace
+}  // namespace kantu
+
+namespace kantu {
+namespace {
+
+TEST(GgufWeightStore, HoldsRenamedViewsAndOwnedTensors) {
+  auto file = std::make_shared<const GgufFile>(GgufFile::parse(valid().build(), "t.gguf"));
+  WeightStore store;
+  const size_t index = store.keep(file);
+  store.add("model.a", file->tensor("a"), index);
+  store.add_owned("model.b", DType::kF32, {2}, std::vector<uint8_t>(8, 0), index);
+  EXPECT_EQ(store.get("model.a").name, "model.a");
+  EXPECT_EQ(to_f32(store.get("model.a"))[4], 5.0f);
+  EXPECT_EQ(to_f32(store.get("model.b")), (std::vector<float>{0, 0}));
+  EXPECT_EQ(store.file_of("model.b"), "t.gguf");
+  EXPECT_EQ(store.tensor_count(index), 2u);
+  test::expect_error([&] { store.add("model.a", file->tensor("b"), index); }, ErrorKind::kCorrupt,
+                     {"model.a", "t.gguf"});
+  store.set_name_hint([](const std::string& n) { return "GGUF '" + n.substr(6) + "'"; });
+  test::expect_error([&] { store.require({"model.zz", "model.a"}, "test"); }, ErrorKind::kNotFound,
+                     {"1 required", "model.zz (GGUF 'zz')"});
+  // Moving the store keeps every view valid.
+  WeightStore moved = std::move(store);
+  EXPECT_EQ(to_f32(moved.get("model.a"))[0], 1.0f);
 }
 
 }  // namespace

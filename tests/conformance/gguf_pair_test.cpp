@@ -1,0 +1,233 @@
+// The GGUF pair llama.cpp's converter writes for a tiny model must run exactly like the
+// Hugging Face folder it came from: the same config, the same weights under the same
+// names, so the same logits and greedy tokens on the golden prompts (text and images).
+//
+//   BF16 file: matrices keep their BF16 bytes; norms, biases and the position table are
+//     stored F32 (exact widening), the patch kernel F32 (exact): logits must be equal
+//     bit for bit.
+//   F32 / F16 files: the matrices change type (F32 exact, F16 rounds the BF16 values),
+//     so other kernels run: logits within the golden tolerance (1e-4 relative per row)
+//     of the folder's, greedy tokens identical.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "conformance/golden.h"
+#include "conformance/model_cache.h"
+#include "core/error.h"
+#include "formats/model_folder.h"
+#include "formats/safetensors.h"
+#include "models/model.h"
+#include "models/qwen3vl/config.h"
+#include "support/gguf_builder.h"
+#include "support/gguf_pair.h"
+#include "support/testdata.h"
+
+namespace kantu {
+namespace {
+
+// Runs `fn`, expects an Error of `kind` whose message contains each fragment.
+template <typename Fn>
+void expect_error(Fn&& fn, ErrorKind kind, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error thrown";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    for (const auto& f : fragments) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << "message lacks '" << f << "': " << e.what();
+    }
+  }
+}
+
+struct Case {
+  std::string model;
+  DType weights;
+};
+
+std::string test_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string s = info.param.model + "_" + dtype_name(info.param.weights);
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+// One GGUF pair per (model, dtype), written once per test binary.
+models::Model& gguf_model(const Case& c) {
+  static std::map<std::string, std::unique_ptr<models::Model>> cache;
+  auto& slot = cache[c.model + dtype_name(c.weights)];
+  if (!slot) {
+    const std::string dir = test::make_temp_dir("gguf_pair");
+    const test::GgufPair pair =
+        test::write_gguf_pair(test::model_path(c.model), dir, c.weights);
+    slot = models::Model::load(ModelFolder::open_gguf(pair.model, pair.mmproj, {}), {.threads = 2});
+  }
+  return *slot;
+}
+
+// The prompt of a golden case and its images, encoded by `model`.
+struct Prompt {
+  std::vector<int32_t> ids;
+  std::vector<test::TestImage> images;
+};
+
+Prompt golden_prompt(const std::string& model, const std::string& name) {
+  Prompt p;
+  const auto golden = SafetensorsFile::open(test::golden_path(model, "full_model/" + name + ".safetensors"));
+  for (int64_t id : test::to_i64(golden.get("input_ids"))) p.ids.push_back(int32_t(id));
+  const Json meta = read_json_file(test::golden_path(model, "full_model/" + name + ".json"));
+  if (meta.contains("images")) {
+    for (const auto& entry : meta.at("images")) {
+      p.images.push_back(test::preprocess_test_image(entry.get<std::string>()));
+    }
+  }
+  return p;
+}
+
+struct Outputs {
+  std::vector<float> logits;      // [L, V]
+  std::vector<int32_t> greedy;    // 8 tokens
+};
+
+Outputs run(models::Model& m, const Prompt& p) {
+  std::vector<models::VisualInput> inputs;
+  for (const auto& img : p.images) inputs.push_back({img.pixel_values.data(), img.grid});
+  models::VisionOutput vision;
+  std::vector<const models::VisionOutput*> vlist;
+  if (!inputs.empty()) {
+    vision = m.encode_images(inputs);
+    vlist.push_back(&vision);
+  }
+  Outputs r;
+  auto seq = m.new_sequence(int64_t(p.ids.size()) + 16);
+  m.prefill(*seq, p.ids, vlist, {.all_logits = &r.logits});
+  for (int step = 0; step < 8; ++step) {
+    const auto logits = seq->logits();
+    const auto id = static_cast<int32_t>(test::argmax(logits.data(), int64_t(logits.size())));
+    r.greedy.push_back(id);
+    m.decode(*seq, id);
+  }
+  return r;
+}
+
+class GgufPair : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GgufPair, ConfigMatchesTheFolder) {
+  const Case& c = GetParam();
+  const auto& want = test::cached_model(c.model).config();
+  const auto& got = gguf_model(c).config();
+  EXPECT_EQ(got.text.hidden_size, want.text.hidden_size);
+  EXPECT_EQ(got.text.num_layers, want.text.num_layers);
+  EXPECT_EQ(got.text.num_kv_heads, want.text.num_kv_heads);
+  EXPECT_EQ(got.text.head_dim, want.text.head_dim);
+  EXPECT_EQ(got.text.vocab_size, want.text.vocab_size);
+  EXPECT_EQ(got.text.mrope_section, want.text.mrope_section);
+  EXPECT_FLOAT_EQ(got.text.rms_norm_eps, want.text.rms_norm_eps);
+  EXPECT_DOUBLE_EQ(got.text.rope_theta, want.text.rope_theta);
+  EXPECT_EQ(got.vision.depth, want.vision.depth);
+  EXPECT_EQ(got.vision.hidden_size, want.vision.hidden_size);
+  EXPECT_EQ(got.vision.num_position_embeddings, want.vision.num_position_embeddings);
+  EXPECT_EQ(got.vision.deepstack_visual_indexes, want.vision.deepstack_visual_indexes);
+  EXPECT_EQ(got.tie_word_embeddings, want.tie_word_embeddings);
+  EXPECT_EQ(got.image_token_id, want.image_token_id);
+  EXPECT_EQ(got.vision_start_token_id, want.vision_start_token_id);
+  EXPECT_EQ(got.eos_token_ids, want.eos_token_ids);
+}
+
+TEST_P(GgufPair, SameLogitsAndGreedyTokensAsTheFolder) {
+  const Case& c = GetParam();
+  const bool exact = c.weights == DType::kBF16;
+  for (const char* name : {"text_only", c.model == "tiny-a" ? "two_images" : "img_288x352"}) {
+    SCOPED_TRACE(name);
+    const Prompt p = golden_prompt(c.model, name);
+    const Outputs want = run(test::cached_model(c.model), p);
+    const Outputs got = run(gguf_model(c), p);
+    ASSERT_EQ(got.logits.size(), want.logits.size());
+    if (exact) {
+      EXPECT_TRUE(got.logits == want.logits) << "logits differ from the folder's";
+    } else {
+      const int64_t V = test::cached_model(c.model).vocab_size();
+      const int64_t rows = int64_t(want.logits.size()) / V;
+      EXPECT_LE(test::max_row_relative_error(got.logits.data(), want.logits.data(), rows, V), 1e-4);
+    }
+    EXPECT_EQ(got.greedy, want.greedy);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Qwen3VL, GgufPair,
+                         ::testing::Values(Case{"tiny-a", DType::kBF16}, Case{"tiny-a", DType::kF32},
+                                           Case{"tiny-a", DType::kF16}, Case{"tiny-c", DType::kBF16}),
+                         test_name);
+
+// ---- what a broken or mismatched pair gives ----
+
+class GgufPairErrors : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(test::make_temp_dir("gguf_errors"));
+    pair_ = new test::GgufPair(
+        test::write_gguf_pair(test::model_path("tiny-a"), *dir_, DType::kBF16));
+  }
+  static std::string copy_cut(const std::string& path, size_t keep) {
+    const std::string bytes = read_file(path);
+    const std::string out = *dir_ + "/cut_" + std::to_string(keep) + ".gguf";
+    test::write_text_file(out, bytes.substr(0, keep));
+    return out;
+  }
+  static std::string* dir_;
+  static test::GgufPair* pair_;
+};
+std::string* GgufPairErrors::dir_ = nullptr;
+test::GgufPair* GgufPairErrors::pair_ = nullptr;
+
+TEST_F(GgufPairErrors, TruncatedFilesNameTheFile) {
+  const size_t size = read_file(pair_->mmproj).size();
+  for (size_t keep : {size_t(3), size_t(100), size / 2, size - 1}) {
+    const std::string cut = copy_cut(pair_->mmproj, keep);
+    expect_error([&] { ModelFolder::open_gguf(pair_->model, cut, {}); }, ErrorKind::kCorrupt,
+                       {cut});
+  }
+}
+
+TEST_F(GgufPairErrors, SwappedOrWrongFiles) {
+  expect_error([&] { ModelFolder::open_gguf(pair_->mmproj, pair_->model, {}); },
+                     ErrorKind::kInvalidArgument, {pair_->mmproj, "--mmproj"});
+  expect_error([&] { ModelFolder::open_gguf(pair_->model, pair_->model, {}); },
+                     ErrorKind::kInvalidArgument, {"not a vision projector"});
+  expect_error([&] { ModelFolder::open_any(test::model_path("tiny-a"), pair_->mmproj, {}); },
+                     ErrorKind::kInvalidArgument, {"--mmproj"});
+  const std::string other = *dir_ + "/llama.gguf";
+  test::GgufBuilder().str("general.architecture", "llama").write(other);
+  expect_error([&] { ModelFolder::open_gguf(other, "", {}); }, ErrorKind::kUnsupported,
+                     {other, "\"llama\""});
+}
+
+TEST_F(GgufPairErrors, MissingMmprojTensorsAreNamedAsInTheFile) {
+  const std::string dir = test::make_temp_dir("gguf_missing");
+  const auto pair = test::write_gguf_pair(test::model_path("tiny-a"), dir, DType::kBF16,
+                                          {"v.blk.2.attn_qkv.weight", "v.deepstack.1.fc2.bias"});
+  expect_error([&] { models::Model::load(ModelFolder::open_gguf(pair.model, pair.mmproj, {})); },
+               ErrorKind::kNotFound,
+               {"2 required tensors are missing", "model.visual.blocks.2.attn.qkv.weight",
+                "GGUF 'v.blk.2.attn_qkv.weight' in " + pair.mmproj, "v.deepstack.1.fc2.bias"});
+  const auto half = test::write_gguf_pair(test::model_path("tiny-a"), test::make_temp_dir("gguf_half"), DType::kBF16,
+                                          {"v.patch_embd.weight.1"});
+  expect_error([&] { ModelFolder::open_gguf(half.model, half.mmproj, {}); }, ErrorKind::kCorrupt,
+               {"v.patch_embd.weight.1"});
+}
+
+TEST_F(GgufPairErrors, TextOnlyModelRunsTextAndRefusesImages) {
+  auto m = models::Model::load(ModelFolder::open_gguf(pair_->model, "", {}), {.threads = 2});
+  EXPECT_FALSE(m->has_vision());
+  const Prompt p = golden_prompt("tiny-a", "text_only");
+  const Outputs got = run(*m, p);
+  const Outputs want = run(test::cached_model("tiny-a"), p);
+  EXPECT_TRUE(got.logits == want.logits);
+  const std::vector<float> pixels(4 * 1536, 0.0f);
+  expect_error([&] { m->encode_images({{pixels.data(), {1, 2, 2}}}); },
+                     ErrorKind::kInvalidArgument, {"text-only", "--mmproj"});
+}
+
+}  // namespace
+}  // namespace kantu

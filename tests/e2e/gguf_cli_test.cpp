@@ -1,0 +1,73 @@
+// The CLI on llama.cpp's GGUF pair for a tiny model: `kantu run -m model.gguf --mmproj
+// mmproj.gguf` answers exactly like the Hugging Face folder it was converted from (BF16
+// pair: identical greedy ids), `kantu info` describes it, and a text-only run without
+// --mmproj answers text but refuses an image with a clear message.
+#include <gtest/gtest.h>
+
+#include "core/json.h"
+#include "support/gguf_pair.h"
+#include "support/testdata.h"
+
+namespace kantu {
+namespace {
+
+using test::run_command;
+
+const test::GgufPair& tiny_pair() {
+  static const test::GgufPair pair = test::write_gguf_pair(
+      test::testdata("models/qwen3vl-tiny-a"), test::make_temp_dir("gguf_cli"), DType::kBF16);
+  return pair;
+}
+
+test::CommandResult kantu(std::vector<std::string> args) {
+  args.insert(args.begin(), KANTU_EXE);
+  return run_command(args);
+}
+
+std::vector<std::string> greedy(const std::string& model, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"run", "-m", model, "-p", "Describe the picture.", "--json",
+                                   "--temperature", "0", "-n", "8", "--threads", "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(GgufCli, RunMatchesTheFolderWithAnImage) {
+  const std::string image = test::testdata("images/img_256x256.png");
+  const auto folder = kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {"--image", image}));
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  const auto gguf =
+      kantu(greedy(tiny_pair().model, {"--mmproj", tiny_pair().mmproj, "--image", image}));
+  ASSERT_EQ(gguf.exit_code, 0) << gguf.err;
+  const Json want = parse_json(folder.out, "folder run");
+  const Json got = parse_json(gguf.out, "gguf run");
+  EXPECT_EQ(got["prompt_ids"], want["prompt_ids"]);
+  EXPECT_EQ(got["ids"], want["ids"]);
+  EXPECT_EQ(got["text"], want["text"]);
+}
+
+TEST(GgufCli, TextOnlyModelAnswersTextAndRefusesImages) {
+  const auto text = kantu(greedy(tiny_pair().model, {}));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const auto folder = kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {}));
+  EXPECT_EQ(parse_json(text.out, "gguf")["ids"], parse_json(folder.out, "folder")["ids"]);
+  const auto image =
+      kantu(greedy(tiny_pair().model, {"--image", test::testdata("images/img_256x256.png")}));
+  EXPECT_NE(image.exit_code, 0);
+  EXPECT_NE(image.err.find("--mmproj"), std::string::npos) << image.err;
+}
+
+TEST(GgufCli, InfoDescribesThePair) {
+  const auto r = kantu({"info", "-m", tiny_pair().model, "--mmproj", tiny_pair().mmproj});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = parse_json(r.out, "info");
+  EXPECT_EQ(j["format"], "gguf");
+  EXPECT_EQ(j["has_vision"], true);
+  EXPECT_EQ(j["vision"]["depth"], 4);
+  EXPECT_EQ(j["files"].size(), 2u);
+  const auto swapped = kantu({"info", "-m", tiny_pair().mmproj});
+  EXPECT_NE(swapped.exit_code, 0);
+  EXPECT_NE(swapped.err.find("--mmproj"), std::string::npos) << swapped.err;
+}
+
+}  // namespace
+}  // namespace kantu
