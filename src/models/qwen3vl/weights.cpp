@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "kernels/quant.h"
 
 namespace kantu::models::qwen3vl {
 namespace {
@@ -54,9 +55,12 @@ class Binder {
   // after the first is cols.
   kernels::WeightMatrix matrix(const std::string& name, const std::vector<int64_t>& shape) const {
     const TensorView& t = tensor(name, shape);
-    if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
+    // Block-quantized matrices (GGUF Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) run on the kernels as
+    // stored; their rows are whole blocks (the GGUF reader checked the innermost dim).
+    if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16 &&
+        !dtype_is_quantized(t.dtype)) {
       fail(ErrorKind::kUnsupported, "tensor ", name, " has dtype ", dtype_name(t.dtype),
-           "; matrices must be F32, F16 or BF16");
+           "; matrices must be F32, F16, BF16 or a block-quantized type");
     }
     kernels::WeightMatrix m;
     m.dtype = t.dtype;
@@ -233,6 +237,11 @@ void matrix_row_to_f32(const kernels::WeightMatrix& m, int64_t row, float* out) 
       return;
     }
     default:
+      if (dtype_is_quantized(m.dtype)) {  // a quantized token embedding (GGUF Q8_0 ...)
+        const size_t row_bytes = dtype_bytes(m.dtype, m.cols);
+        kernels::dequantize_row(m.dtype, base + row * row_bytes, out, m.cols);
+        return;
+      }
       fail(ErrorKind::kInternal, "matrix_row_to_f32: unsupported dtype ", dtype_name(m.dtype));
   }
 }
