@@ -76,7 +76,7 @@ bool isa_supported(Isa isa) {
     case Isa::kAvx2:
       return f.avx2 && f.fma && f.f16c;
     case Isa::kAvx512:
-      return f.avx512f && f.avx512bw && f.avx512vl && f.fma && f.f16c;
+      return f.avx512f && f.avx512bw && f.avx512vl && f.avx2 && f.fma && f.f16c;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "kernels/avx2.h"
+#include "kernels/avx512.h"
 #include "kernels/ref.h"
 
 namespace kantu::kernels {
@@ -29,6 +30,13 @@ KernelTable make_avx2_table() {
   KernelTable t = make_scalar_table();
   t.isa = Isa::kAvx2;
   avx2::fill_table(&t);
+  return t;
+}
+
+KernelTable make_avx512_table() {
+  KernelTable t = make_avx2_table();
+  t.isa = Isa::kAvx512;
+  avx512::fill_table(&t);
   return t;
 }
 
@@ -66,13 +74,14 @@ bool parse_isa(const char* name, Isa* out) {
 const KernelTable* kernels_for(Isa isa) {
   static const KernelTable scalar = make_scalar_table();
   static const KernelTable avx2_table = make_avx2_table();
+  static const KernelTable avx512_table = make_avx512_table();
   switch (isa) {
     case Isa::kScalar:
       return &scalar;
     case Isa::kAvx2:
       return isa_supported(Isa::kAvx2) ? &avx2_table : nullptr;
     case Isa::kAvx512:
-      return nullptr;  // no AVX-512 kernels yet (none can be tested on the build machines)
+      return isa_supported(Isa::kAvx512) ? &avx512_table : nullptr;
   }
   return nullptr;
 }
