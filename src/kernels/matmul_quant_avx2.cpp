@@ -315,8 +315,9 @@ void dequantize_slice(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc
   const uint8_t* base = static_cast<const uint8_t*>(w.data) + row * dtype_bytes(w.dtype, w.cols) +
                         dtype_bytes(w.dtype, k0);
   const __m256 zero = _mm256_setzero_ps();
+  const size_t block_bytes = dtype_block_bytes(w.dtype);  // not inline: keep it out of the loop
   for (int64_t b = 0; b < kc / be; ++b, out += be) {
-    const uint8_t* blk = base + b * dtype_block_bytes(w.dtype);
+    const uint8_t* blk = base + b * block_bytes;
     switch (w.dtype) {
       case DType::kQ8_0: {
         const auto& q8 = *reinterpret_cast<const BlockQ8_0*>(blk);
