@@ -59,6 +59,7 @@ class ModelImpl {
     if (plan.empty()) return;
     CacheRequest request;
     request.model_path = folder_;
+    request.source_files = store_.files();  // the files really loaded (GGUF pair or shards)
     request.cache_dir = types.cache_dir;
     request.tag = std::string(weight_type_name(types.text)) + "-" + weight_type_name(types.vision);
     converted_ = convert_weights(plan, request, &pool_);

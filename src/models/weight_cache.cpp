@@ -50,7 +50,10 @@ std::vector<fs::path> source_files(const std::string& model_path) {
 std::string cache_key(const std::vector<MatrixConversion>& list, const CacheRequest& request) {
   std::ostringstream key;
   key << kFormat << "\n";
-  for (const fs::path& file : source_files(request.model_path)) {
+  std::vector<fs::path> files;
+  for (const std::string& f : request.source_files) files.push_back(fs::absolute(f));
+  if (files.empty()) files = source_files(request.model_path);
+  for (const fs::path& file : files) {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
     const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();

@@ -30,6 +30,9 @@ struct MatrixConversion {
 
 struct CacheRequest {
   std::string model_path;   // the model folder (or weight file) the matrices come from
+  // The weight files whose identity keys the cache; empty: every .safetensors / .gguf file
+  // of model_path (or model_path itself when it is a file).
+  std::vector<std::string> source_files;
   std::string cache_dir;    // empty: default_cache_dir(model_path)
   std::string tag;          // readable part of the file name, e.g. "q8-q4"
 };

@@ -37,7 +37,9 @@ struct Fixture {
     mb = {DType::kBF16, 4, 96, b.data()};
   }
   std::vector<MatrixConversion> plan() { return {{"a", &ma, DType::kQ8_0}, {"b", &mb, DType::kQ4_0}}; }
-  CacheRequest request() const { return {model_dir, cache_dir, "q8-q4"}; }
+  CacheRequest request() const {
+    return {.model_path = model_dir, .source_files = {}, .cache_dir = cache_dir, .tag = "q8-q4"};
+  }
 
   void expect_converted() const {
     EXPECT_EQ(ma.dtype, DType::kQ8_0);
@@ -111,6 +113,23 @@ TEST(WeightCache, ChangedSourcesOrOptionsMiss) {
   EXPECT_FALSE(after->from_cache());
   EXPECT_NE(after->cache_path(), first);
   f.expect_converted();
+}
+
+TEST(WeightCache, TwoModelsInOneFolderKeepApart) {
+  // Two GGUF files side by side with the same matrices: the key names the loaded file.
+  Fixture f("weight_cache_two");
+  std::ofstream(f.model_dir + "/a.gguf") << "model a";
+  std::ofstream(f.model_dir + "/b.gguf") << "model b";
+  CacheRequest ra = f.request(), rb = f.request();
+  ra.source_files = {f.model_dir + "/a.gguf"};
+  rb.source_files = {f.model_dir + "/b.gguf"};
+  auto plan = f.plan();
+  auto a = convert_weights(plan, ra, nullptr);
+  f.reset();
+  auto plan_b = f.plan();
+  auto b = convert_weights(plan_b, rb, nullptr);
+  EXPECT_FALSE(b->from_cache());
+  EXPECT_NE(a->cache_path(), b->cache_path());
 }
 
 TEST(WeightCache, UnwritableCacheDirConvertsInMemory) {
