@@ -20,6 +20,7 @@
 
 #include "kernels/avx2.h"
 #include "kernels/avx512.h"
+#include "kernels/gemm_tasks.h"
 #include "kernels/gemm_tile_avx2.h"
 
 // This file is compiled with the AVX2 flags and switches AVX-512 on only here, after every
@@ -34,7 +35,9 @@ namespace {
 using avx2::aligned_scratch;
 
 constexpr __mmask16 kAll = 0xFFFF;
-inline __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+inline __mmask16 tail_mask(int64_t n) {
+  return static_cast<__mmask16>((1u << n) - 1u);
+}
 
 // Loading up to 16 weights as float32 (m: which lanes are real; the rest read as 0).
 struct Bf16x16 {
@@ -60,8 +63,8 @@ struct F32x16 {
 
 // y[i * ldy + j] = x_i · w_j (+ bias_j) for i < NX, j < R.
 template <class L, int NX, int R>
-void dot_block(const float* x, int64_t cols, const typename L::T* w, const float* bias,
-               float* y, int64_t ldy) {
+void dot_block(const float* x, int64_t cols, const typename L::T* w, const float* bias, float* y,
+               int64_t ldy) {
   __m512 acc[NX][R];
   for (int i = 0; i < NX; ++i)
     for (int j = 0; j < R; ++j) acc[i][j] = _mm512_setzero_ps();
@@ -104,8 +107,8 @@ void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* b
       units, [&](int64_t u0, int64_t u1) { run(u0 * 4, std::min(w.rows, u1 * 4)); }, 4);
 }
 
-constexpr int kMr = 12;                          // x rows per register tile
-constexpr int kPanel = avx2::kPanelCols;         // 16 weight rows per packed panel
+constexpr int kMr = 12;                             // x rows per register tile
+constexpr int kPanel = avx2::kPanelCols;            // 16 weight rows per packed panel
 constexpr int64_t kKc = 256, kNc = 128, kMc = 192;  // as in the AVX2 GEMM (L1/L2 sizes)
 
 // C[MR][n_valid] = base + A[MR][kc] · [P0 | P1] where P0, P1 are packed panels ([k][16]).
@@ -140,9 +143,8 @@ void tile(const float* a, int64_t lda, const float* p0, const float* p1, int64_t
 }
 
 template <int MR = kMr>
-void run_tile(int mr, const float* a, int64_t lda, const float* p0, const float* p1,
-              int64_t kc, float* c, int64_t ldc, int n_valid, bool accumulate,
-              const float* bias) {
+void run_tile(int mr, const float* a, int64_t lda, const float* p0, const float* p1, int64_t kc,
+              float* c, int64_t ldc, int n_valid, bool accumulate, const float* bias) {
   if constexpr (MR > 1) {
     if (mr < MR) return run_tile<MR - 1>(mr, a, lda, p0, p1, kc, c, ldc, n_valid, accumulate, bias);
   }
@@ -188,20 +190,10 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
 template <class L>
 void gemm_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                 ThreadPool* pool) {
-  const int64_t n_row_blocks = (n + kMc - 1) / kMc;
-  const int64_t per_block = ((n + n_row_blocks - 1) / n_row_blocks + kMr - 1) / kMr * kMr;
-  const int64_t n_col_blocks = (w.rows + kNc - 1) / kNc;
-  auto task = [&](int64_t t) {
-    const int64_t ib = t % n_row_blocks, rb = t / n_row_blocks;
-    const int64_t i0 = ib * per_block, i1 = std::min(n, i0 + per_block);
-    if (i0 < i1) gemm_block<L>(x, w, bias, y, i0, i1, rb * kNc, std::min(w.rows, (rb + 1) * kNc));
-  };
-  const int64_t n_tasks = n_row_blocks * n_col_blocks;
-  if (pool == nullptr || pool->size() == 1) {
-    for (int64_t t = 0; t < n_tasks; ++t) task(t);
-  } else {
-    pool->parallel_for(n_tasks, task);
-  }
+  run_gemm_tasks(n, w.rows, kMc, kMr, kNc, pool,
+                 [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                   gemm_block<L>(x, w, bias, y, i0, i1, r0, r1);
+                 });
 }
 
 template <class L>

@@ -8,8 +8,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/matmul_avx2.h"
+#include "kernels/gemm_tasks.h"
 #include "kernels/gemm_tile_avx2.h"
+#include "kernels/matmul_avx2.h"
 
 namespace kantu::kernels::avx2 {
 namespace {
@@ -77,22 +78,10 @@ void gemm_block(const float* x, const WeightMatrix& w, const float* bias, float*
 template <class L>
 void gemm_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                 ThreadPool* pool) {
-  // Equal x-row blocks (a multiple of the tile height) so no task packs its weights for
-  // a handful of leftover rows.
-  const int64_t n_row_blocks = (n + kMc - 1) / kMc;
-  const int64_t per_block = ((n + n_row_blocks - 1) / n_row_blocks + kMr - 1) / kMr * kMr;
-  const int64_t n_col_blocks = (w.rows + kNc - 1) / kNc;
-  auto task = [&](int64_t t) {
-    const int64_t ib = t % n_row_blocks, rb = t / n_row_blocks;
-    const int64_t i0 = ib * per_block, i1 = std::min(n, i0 + per_block);
-    if (i0 < i1) gemm_block<L>(x, w, bias, y, i0, i1, rb * kNc, std::min(w.rows, (rb + 1) * kNc));
-  };
-  const int64_t n_tasks = n_row_blocks * n_col_blocks;
-  if (pool == nullptr || pool->size() == 1) {
-    for (int64_t t = 0; t < n_tasks; ++t) task(t);
-  } else {
-    pool->parallel_for(n_tasks, task);
-  }
+  run_gemm_tasks(n, w.rows, kMc, kMr, kNc, pool,
+                 [&](int64_t i0, int64_t i1, int64_t r0, int64_t r1) {
+                   gemm_block<L>(x, w, bias, y, i0, i1, r0, r1);
+                 });
 }
 
 }  // namespace
