@@ -16,14 +16,16 @@ namespace kantu::cli {
 void add_eval_run_command(CLI::App& eval) {
   struct Options {
     eval::RunOptions run;
-    std::string model_dir, endpoint, model, shard;
+    std::string model_dir, mmproj, endpoint, model, shard;
     int threads = 0;
     WeightFlags weights;
     double timeout_s = 300;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = eval.add_subcommand("run", "Caption every image of a COCO annotation file (resumable)");
-  auto* m = cmd->add_option("-m,--model-dir", opts->model_dir, "local model folder");
+  auto* m = cmd->add_option("-m,--model-dir", opts->model_dir, "local model folder or GGUF file");
+  cmd->add_option("--mmproj", opts->mmproj, "vision projector GGUF (mmproj) of a GGUF model file")
+      ->needs(m);
   auto* e = cmd->add_option("--endpoint", opts->endpoint,
                             "OpenAI-compatible server, e.g. http://127.0.0.1:8080");
   m->excludes(e);
@@ -46,7 +48,7 @@ void add_eval_run_command(CLI::App& eval) {
       opts->run.endpoint = opts->endpoint;
     } else if (!opts->model_dir.empty()) {
       backend = eval::make_local_backend(opts->model_dir, opts->threads,
-                                         weight_options(opts->weights));
+                                         weight_options(opts->weights), opts->mmproj);
     } else {
       fail(ErrorKind::kInvalidArgument, "eval run: give -m MODEL_DIR or --endpoint URL --model NAME");
     }

@@ -14,8 +14,9 @@ namespace {
 // reproducible and comparable across models; stop ids come from generation_config.json.
 class LocalBackend : public CaptionBackend {
  public:
-  LocalBackend(const std::string& model_dir, int threads, const models::WeightOptions& weights)
-      : engine_(runtime::Engine::load(model_dir, threads, weights)),
+  LocalBackend(const std::string& model_dir, int threads, const models::WeightOptions& weights,
+               const std::string& mmproj)
+      : engine_(runtime::Engine::load(model_dir, threads, weights, mmproj)),
         name_(std::filesystem::path(model_dir).lexically_normal().filename().string()) {
     if (name_.empty()) name_ = std::filesystem::path(model_dir).parent_path().filename().string();
   }
@@ -69,8 +70,9 @@ class LocalBackend : public CaptionBackend {
 }  // namespace
 
 std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads,
-                                                   const models::WeightOptions& weights) {
-  return std::make_unique<LocalBackend>(model_dir, threads, weights);
+                                                   const models::WeightOptions& weights,
+                                                   const std::string& mmproj) {
+  return std::make_unique<LocalBackend>(model_dir, threads, weights, mmproj);
 }
 
 }  // namespace kantu::eval

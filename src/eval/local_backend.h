@@ -9,7 +9,9 @@
 
 namespace kantu::eval {
 
+// model_dir: a model folder, or a GGUF model file with its vision projector `mmproj`.
 std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads,
-                                                   const models::WeightOptions& weights = {});
+                                                   const models::WeightOptions& weights = {},
+                                                   const std::string& mmproj = "");
 
 }  // namespace kantu::eval
