@@ -19,9 +19,10 @@ const test::GgufPair& tiny_pair() {
   return pair;
 }
 
-test::CommandResult kantu(std::vector<std::string> args) {
-  args.insert(args.begin(), KANTU_EXE);
-  return run_command(args);
+test::CommandResult kantu(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {KANTU_EXE};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
 }
 
 std::vector<std::string> greedy(const std::string& model, std::vector<std::string> extra) {
