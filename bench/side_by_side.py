@@ -188,9 +188,13 @@ def kantu_model_args(args, wtype, gguf_model, mmproj, help_text):
     if QUANT_NAMES[wtype]:
         if "--weights" not in help_text:
             return None, "kantu has no --weights"
-        extra = ["--weights", "q8" if wtype == "q8_0" else "q4"]
-    return ["-m", args.kantu_hf] + extra, "safetensors folder, same seed" + (
-        f" + --weights {extra[1]}" if extra else "")
+        # kantu's own converters: q8 = Q8_0 (as llama.cpp's), q4 = Q4_0 (llama.cpp's
+        # Q4_K_M is a different 4-bit format); the vision tower stays BF16 like the mmproj.
+        extra = ["--weights", "q8" if wtype == "q8_0" else "q4", "--vision-weights", "bf16"]
+    how = "safetensors folder, same seed"
+    if extra:
+        how += f", converted at load with --weights {extra[1]} (vision bf16)"
+    return ["-m", args.kantu_hf] + extra, how
 
 
 # ---------------------------------------------------------------- table
