@@ -14,7 +14,7 @@ llama-mtmd-cli). Measured per weight type:
   peak RSS                          of the caption run (wait4 ru_maxrss), MB
 
 llama.cpp: llama-bench (prefill, decode) and llama-mtmd-cli (image runs, from its log:
-"image slice encoded in", llama_perf prompt-eval / eval times). kantu: `kantu bench
+"mtmd batch encoding done in", llama_perf prompt-eval / eval times). kantu: `kantu bench
 --json`. Python standard library only. Prints a Markdown table with kantu/llama.cpp
 ratios (for times a ratio < 1 means kantu is faster; for tok/s > 1 means faster).
 
@@ -113,7 +113,7 @@ def parse_mtmd_log(text):
         return float(m.group(1)) if m else None
 
     return {
-        "image_ms": ms(r"slice encoded in (\d+) ms"),
+        "image_ms": ms(r"(?:mtmd batch encoding done|slice encoded) in (\d+) ms"),
         "image_decode_ms": ms(r"decoded \(batch \d+/\d+\) in (\d+) ms"),
         "prompt_eval_ms": ms(r"prompt eval time =\s*([\d.]+) ms"),
         "eval_ms": ms(r"\beval time =\s*([\d.]+) ms / +\d+ runs"),
@@ -123,11 +123,12 @@ def parse_mtmd_log(text):
 def llama_mtmd(bin_dir, model, mmproj, image, threads, n_predict):
     argv = [os.path.join(bin_dir, "llama-mtmd-cli"), "-m", model, "--mmproj", mmproj,
             "--image", image, "-p", "Describe this image in detail.", "-n", str(n_predict),
-            "-t", str(threads), "--temp", "0", "-c", "4096", "--no-warmup"]
+            "-t", str(threads), "--temp", "0", "-c", "4096", "--no-warmup",
+            "-lv", "4"]  # verbosity 4 lets libllama's perf lines through
     out, err, _, rss = run(argv)
     r = parse_mtmd_log(out + err)
     if r["image_ms"] is None:
-        raise RuntimeError("no 'slice encoded in' line in llama-mtmd-cli's log:\n" + err[-3000:])
+        raise RuntimeError("no image encode time in llama-mtmd-cli's log:\n" + err[-3000:])
     r["peak_rss_mb"] = rss
     return r
 
@@ -157,7 +158,7 @@ def kantu_bench(args, model_args, extra):
 
 def kantu_side(args, model_args):
     log("kantu: " + " ".join(model_args))
-    rep = ["--repeat", str(args.reps + 1)] if args.reps > 1 else []
+    rep = ["--repeat", str(args.reps + 1)]  # the first run warms up (page cache, converted weights)
     r = {}
     j = kantu_bench(args, model_args, ["--image-size", "0", "--prompt-tokens", "512", "--gen-tokens", "1"] + rep)
     r["prefill_tok_s"] = j["prefill_tok_s"]
@@ -178,23 +179,31 @@ def kantu_help(kantu):
         sys.exit(f"cannot run kantu at {kantu}: {e}")
 
 
-def kantu_model_args(args, wtype, gguf_model, mmproj, help_text):
-    """GGUF pair when kantu bench takes --mmproj, else the same-seed safetensors folder."""
-    if "--mmproj" in help_text and not args.kantu_hf:
-        return ["-m", gguf_model, "--mmproj", mmproj], "GGUF pair"
-    if not args.kantu_hf:
-        sys.exit("this kantu cannot load GGUF; pass --kantu-hf DIR (the same-seed safetensors folder)")
-    extra = []
-    if QUANT_NAMES[wtype]:
+def kantu_model_args(args, wtype, gguf_model, bf16_model, mmproj, help_text):
+    """kantu's way to the same weights: the GGUF pair when kantu bench takes --mmproj,
+    else the same-seed safetensors folder (--kantu-hf). Quantized types either load
+    llama-quantize's file (--kantu-quant gguf) or let kantu convert the BF16 weights at
+    load (--kantu-quant convert: q8 = Q8_0 like llama.cpp's, q4 = Q4_0, which is not
+    llama.cpp's Q4_K_M); the vision tower stays BF16 like the mmproj."""
+    quant = QUANT_NAMES[wtype]
+    convert = []
+    if quant and args.kantu_quant == "convert":
         if "--weights" not in help_text:
             return None, "kantu has no --weights"
-        # kantu's own converters: q8 = Q8_0 (as llama.cpp's), q4 = Q4_0 (llama.cpp's
-        # Q4_K_M is a different 4-bit format); the vision tower stays BF16 like the mmproj.
-        extra = ["--weights", "q8" if wtype == "q8_0" else "q4", "--vision-weights", "bf16"]
-    how = "safetensors folder, same seed"
-    if extra:
-        how += f", converted at load with --weights {extra[1]} (vision bf16)"
-    return ["-m", args.kantu_hf] + extra, how
+        convert = ["--weights", "q8" if wtype == "q8_0" else "q4", "--vision-weights", "bf16"]
+    how = ""
+    if "--mmproj" in help_text and not args.kantu_hf:
+        model = bf16_model if convert else gguf_model
+        margs, how = ["-m", model, "--mmproj", mmproj], f"GGUF pair ({os.path.basename(model)})"
+    elif args.kantu_hf:
+        if quant and not convert:
+            return None, "a safetensors folder has no quantized file"
+        margs, how = ["-m", args.kantu_hf], "safetensors folder, same seed"
+    else:
+        sys.exit("this kantu cannot load GGUF; pass --kantu-hf DIR (the same-seed safetensors folder)")
+    if convert:
+        how += f", converted at load with --weights {convert[1]} (vision bf16)"
+    return margs + convert, how
 
 
 # ---------------------------------------------------------------- table
@@ -236,6 +245,8 @@ def main():
     ap.add_argument("--types", default="bf16,q8_0,q4_k_m", help="comma list of bf16/f16, q8_0, q4_k_m, q4_0")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=2, help="repetitions of the prefill/decode measurements")
+    ap.add_argument("--kantu-quant", choices=["convert", "gguf"], default="convert",
+                    help="quantized types for kantu: convert the BF16 weights at load, or load llama-quantize's file")
     ap.add_argument("--engines", default="kantu,llama", help="which engines to run")
     ap.add_argument("--json-out", help="also write the raw results here")
     args = ap.parse_args()
@@ -271,7 +282,7 @@ def main():
         if "llama" in engines:
             res["llama"] = llama_side(args, model, mmproj, images)
         if "kantu" in engines:
-            margs, how = kantu_model_args(args, wtype, model, mmproj, help_text)
+            margs, how = kantu_model_args(args, wtype, model, base_model, mmproj, help_text)
             notes.append(f"{wtype}: kantu loads the {how}")
             res["kantu"] = kantu_side(args, margs) if margs else None
         results[wtype] = res

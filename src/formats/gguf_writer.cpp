@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "formats/gguf.h"
 
 namespace kantu {
 
@@ -45,6 +46,12 @@ std::string encode(std::span<const T> values) {
   return out;
 }
 
+uint32_t ggml_type(DType dtype) {
+  const std::optional<uint32_t> t = ggml_type_of(dtype);
+  if (!t) fail(ErrorKind::kUnsupported, "GGUF has no tensor type for ", dtype_name(dtype));
+  return *t;
+}
+
 uint64_t align_up(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
 
 void write_all(int fd, const char* p, size_t size, uint64_t offset, const std::string& path) {
@@ -59,25 +66,6 @@ void write_all(int fd, const char* p, size_t size, uint64_t offset, const std::s
 }
 
 }  // namespace
-
-uint32_t gguf_writer_ggml_type(DType dtype) {
-  switch (dtype) {
-    case DType::kF32: return 0;
-    case DType::kF16: return 1;
-    case DType::kQ4_0: return 2;
-    case DType::kQ8_0: return 8;
-    case DType::kQ4_K: return 12;
-    case DType::kQ5_K: return 13;
-    case DType::kQ6_K: return 14;
-    case DType::kI8: return 24;
-    case DType::kI16: return 25;
-    case DType::kI32: return 26;
-    case DType::kI64: return 27;
-    case DType::kF64: return 28;
-    case DType::kBF16: return 30;
-    default: fail(ErrorKind::kUnsupported, "GGUF has no tensor type for ", dtype_name(dtype));
-  }
-}
 
 GgufWriter::GgufWriter(std::string path, uint32_t alignment)
     : path_(std::move(path)), alignment_(alignment) {
@@ -175,7 +163,7 @@ size_t GgufWriter::add_tensor(const std::string& name, DType dtype,
   if (shape.empty() || shape.size() > kMaxDims)
     fail(ErrorKind::kInvalidArgument, path_, ": GGUF tensor '", name, "' must have 1 to ",
          kMaxDims, " dims, got ", shape.size());
-  gguf_writer_ggml_type(dtype);  // rejects types GGUF cannot hold
+  ggml_type(dtype);  // rejects types GGUF cannot hold
   int64_t numel = 1;
   for (int64_t d : shape) {
     if (d <= 0 || numel > (int64_t{1} << 48) / d)
@@ -209,7 +197,7 @@ void GgufWriter::begin_data() {
     put_string(head, t.name);
     put<uint32_t>(head, static_cast<uint32_t>(t.shape.size()));
     for (auto d = t.shape.rbegin(); d != t.shape.rend(); ++d) put<uint64_t>(head, static_cast<uint64_t>(*d));
-    put<uint32_t>(head, gguf_writer_ggml_type(t.dtype));
+    put<uint32_t>(head, ggml_type(t.dtype));
     put<uint64_t>(head, t.offset);
   }
   data_start_ = align_up(head.size(), alignment_);

@@ -59,7 +59,8 @@ class GgufWriter {
   // ---- tensors ----
   // `shape` is outermost first (as in safetensors / PyTorch); the file stores it
   // reversed as ggml's ne[]. At most 4 dims, names up to 63 bytes (ggml's limits), the
-  // innermost dim a whole number of blocks for quantized types. Returns the tensor's
+  // innermost dim a whole number of blocks for quantized types, a type GGUF can hold
+  // (formats/gguf.h ggml_type_of; else Error(kUnsupported)). Returns the tensor's
   // index for write_tensor_data.
   size_t add_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape);
 
@@ -103,8 +104,5 @@ class GgufWriter {
   bool finished_ = false;
   std::unique_ptr<std::atomic<uint64_t>[]> written_;  // bytes written per tensor
 };
-
-// ggml's type number for a DType that GGUF files may hold; Error(kUnsupported) otherwise.
-uint32_t gguf_writer_ggml_type(DType dtype);
 
 }  // namespace kantu

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "folder_fixture.h"
+#include "formats/gguf.h"
 #include "support/testdata.h"
 
 namespace kantu {
@@ -215,6 +216,80 @@ TEST(GgufWriter, IncompleteTensorsNeverReachTheFinalPath) {
   }
   EXPECT_FALSE(fs::exists(path));
   EXPECT_FALSE(fs::exists(temp));  // the destructor cleaned up
+}
+
+// What the writer writes, the reader reads back: every metadata type, shapes, types, data.
+TEST(GgufWriter, RoundTripsThroughTheReader) {
+  const std::string dir = test::make_temp_dir("gguf_writer_roundtrip");
+  const std::string path = dir + "/m.gguf";
+  const std::vector<std::string> tokens = {"<|im_end|>", "\xc4\xa0the", ""};
+  const std::vector<float> mean = {0.5f, 0.25f, -1.0f};
+  const std::vector<int32_t> types = {3, 1, 5};
+  const std::vector<uint64_t> big = {1ull << 40, 7};
+  std::vector<uint16_t> bf16(4 * 6);
+  for (size_t i = 0; i < bf16.size(); ++i) bf16[i] = static_cast<uint16_t>(0x3f80 + i);
+  std::vector<uint8_t> q8(2 * 34, 0);
+  for (size_t i = 0; i < q8.size(); ++i) q8[i] = static_cast<uint8_t>(i * 7);
+  {
+    GgufWriter w(path);
+    w.add_string("general.architecture", "qwen3vl");
+    w.add_uint8("t.u8", 200);
+    w.add_int8("t.i8", -100);
+    w.add_uint16("t.u16", 60000);
+    w.add_int16("t.i16", -30000);
+    w.add_uint32("t.u32", 4000000000u);
+    w.add_int32("t.i32", -2000000000);
+    w.add_uint64("t.u64", 1ull << 50);
+    w.add_int64("t.i64", -(1ll << 50));
+    w.add_float32("t.f32", 1e-6f);
+    w.add_float64("t.f64", 5e6);
+    w.add_bool("t.bool", true);
+    w.add_array("t.tokens", std::span<const std::string>(tokens));
+    w.add_array("t.mean", std::span<const float>(mean));
+    w.add_array("t.types", std::span<const int32_t>(types));
+    w.add_array("t.big", std::span<const uint64_t>(big));
+    w.add_bool_array("t.flags", {true, false, true});
+    const size_t a = w.add_tensor("blk.0.attn_q.weight", DType::kBF16, {4, 6});
+    const size_t b = w.add_tensor("blk.0.ffn_up.weight", DType::kQ8_0, {2, 32});
+    w.begin_data();
+    w.write_tensor_data(b, 0, q8.data(), q8.size());
+    w.write_tensor_data(a, 0, bf16.data(), bf16.size() * 2);
+    w.finish();
+  }
+  const GgufFile f = GgufFile::open(path);
+  EXPECT_EQ(f.version(), 3u);
+  EXPECT_EQ(f.string("general.architecture"), "qwen3vl");
+  EXPECT_EQ(f.unsigned_integer("t.u8"), 200u);
+  EXPECT_EQ(f.integer("t.i8"), -100);
+  EXPECT_EQ(f.unsigned_integer("t.u16"), 60000u);
+  EXPECT_EQ(f.integer("t.i16"), -30000);
+  EXPECT_EQ(f.unsigned_integer("t.u32"), 4000000000u);
+  EXPECT_EQ(f.integer("t.i32"), -2000000000);
+  EXPECT_EQ(f.unsigned_integer("t.u64"), 1ull << 50);
+  EXPECT_EQ(f.integer("t.i64"), -(1ll << 50));
+  EXPECT_FLOAT_EQ(static_cast<float>(f.number("t.f32")), 1e-6f);
+  EXPECT_EQ(f.number("t.f64"), 5e6);
+  EXPECT_TRUE(f.boolean("t.bool"));
+  const auto& back_tokens = f.strings("t.tokens");
+  ASSERT_EQ(back_tokens.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(back_tokens[i], tokens[i]);
+  const std::vector<double> back_mean = f.numbers("t.mean");
+  ASSERT_EQ(back_mean.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(back_mean[i], mean[i]);
+  EXPECT_EQ(f.integers("t.types"), (std::vector<int64_t>{3, 1, 5}));
+  EXPECT_EQ(f.integers("t.big"), (std::vector<int64_t>{1ll << 40, 7}));
+  EXPECT_EQ(f.booleans("t.flags"), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(f.tensor_order(), (std::vector<std::string>{"blk.0.attn_q.weight", "blk.0.ffn_up.weight"}));
+  const TensorView& a = f.tensor("blk.0.attn_q.weight");
+  EXPECT_EQ(a.dtype, DType::kBF16);
+  EXPECT_EQ(a.shape, (std::vector<int64_t>{4, 6}));
+  ASSERT_EQ(a.nbytes, bf16.size() * 2);
+  EXPECT_EQ(std::memcmp(a.data, bf16.data(), a.nbytes), 0);
+  const TensorView& b = f.tensor("blk.0.ffn_up.weight");
+  EXPECT_EQ(b.dtype, DType::kQ8_0);
+  EXPECT_EQ(b.shape, (std::vector<int64_t>{2, 32}));
+  ASSERT_EQ(b.nbytes, q8.size());
+  EXPECT_EQ(std::memcmp(b.data, q8.data(), b.nbytes), 0);
 }
 
 }  // namespace
