@@ -281,6 +281,7 @@ def main():
         res = {}
         if "llama" in engines:
             res["llama"] = llama_side(args, model, mmproj, images)
+            log(json.dumps({wtype: {"llama": res["llama"]}}))  # kept even if a later run fails
         if "kantu" in engines:
             margs, how = kantu_model_args(args, wtype, model, base_model, mmproj, help_text)
             notes.append(f"{wtype}: kantu loads the {how}")
