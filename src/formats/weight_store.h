@@ -52,6 +52,8 @@ class WeightStore {
   // For errors about missing tensors: where the tensor was expected, e.g. its name in
   // the source file ("" for nothing to add).
   void set_name_hint(std::function<std::string(const std::string&)> hint) { hint_ = std::move(hint); }
+  // The hint for `name` ("" without one).
+  std::string where(const std::string& name) const { return hint_ ? hint_(name) : std::string(); }
   // How many tensors of the store come from files()[i].
   size_t tensor_count(size_t i) const;
 

@@ -264,6 +264,24 @@ TEST_F(GgufPairErrors, MissingMmprojTensorsAreNamedAsInTheFile) {
                {"v.patch_embd.weight.1"});
 }
 
+TEST_F(GgufPairErrors, MetadataThatDisagreesWithATensorNamesBoth) {
+  // qwen3vl.feed_forward_length 128 -> 256: the MLP matrices no longer fit the config.
+  std::string bytes = read_file(pair_->model);
+  const std::string key = "qwen3vl.feed_forward_length";
+  const size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  const size_t value = at + key.size() + 4;  // after the u32 type tag
+  ASSERT_EQ(static_cast<uint8_t>(bytes[value]), 128);
+  bytes[value] = 0;
+  bytes[value + 1] = 1;  // 256, little-endian
+  const std::string edited = *dir_ + "/ffn256.gguf";
+  test::write_text_file(edited, bytes);
+  expect_error([&] { models::Model::load(ModelFolder::open_gguf(edited, pair_->mmproj, {})); },
+               ErrorKind::kCorrupt,
+               {"model.language_model.layers.0.mlp.gate_proj.weight",
+                "GGUF 'blk.0.ffn_gate.weight' in " + edited, "[128, 64]", "[256, 64]"});
+}
+
 TEST_F(GgufPairErrors, TextOnlyModelRunsTextAndRefusesImages) {
   auto m = models::Model::load(ModelFolder::open_gguf(pair_->model, "", {}), {.threads = 2});
   EXPECT_FALSE(m->has_vision());

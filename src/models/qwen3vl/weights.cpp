@@ -39,8 +39,10 @@ class Binder {
   const TensorView& tensor(const std::string& name, const std::vector<int64_t>& shape) const {
     const TensorView& t = store_.get(name);
     if (t.shape != shape) {
-      fail(ErrorKind::kCorrupt, "tensor ", name, " has shape ", shape_string(t.shape),
-           ", expected ", shape_string(shape), " from config.json");
+      const std::string where = store_.where(name);
+      fail(ErrorKind::kCorrupt, "tensor ", name, where.empty() ? "" : " (" + where + ")",
+           " has shape ", shape_string(t.shape), ", expected ", shape_string(shape),
+           " from the model config");
     }
     return t;
   }
