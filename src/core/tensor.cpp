@@ -19,6 +19,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 std::vector<float> to_f32(const TensorView& view) {
   const size_t n = static_cast<size_t>(view.numel());
   std::vector<float> out(n);
+  if (n == 0) return out;  // an empty tensor (a 0 dim): no memcpy from/to null
   const auto* bytes = static_cast<const uint8_t*>(view.data);
   switch (view.dtype) {
     case DType::kF32:

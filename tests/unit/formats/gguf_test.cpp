@@ -267,3 +267,17 @@ TEST(GgufWeightStore, HoldsRenamedViewsAndOwnedTensors) {
 
 }  // namespace
 }  // namespace kantu
+
+namespace kantu {
+namespace {
+
+TEST(Gguf, EmptyTensorsAreValidAndReadAsNothing) {
+  const GgufFile f = GgufFile::parse(
+      test::GgufBuilder().tensor("e", 0, {0, 4}, "").tensor("a", 0, {1}, "abcd").build(), "e.gguf");
+  EXPECT_EQ(f.tensor("e").shape, (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(f.tensor("e").nbytes, 0u);
+  EXPECT_TRUE(to_f32(f.tensor("e")).empty());
+}
+
+}  // namespace
+}  // namespace kantu
