@@ -104,8 +104,11 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
             ThreadPool* pool) {
   // Block types stay on the integer GEMV up to 4 rows (a 4-stream batched decode step):
   // below that the GEMM's decode-and-pack of the weights costs more than its FMAs save.
-  if (dtype_is_quantized(w.dtype) && n <= 4) return gemv_quant(x, n, w, bias, y, pool);
-  if (n <= 3) return gemv(x, n, w, bias, y, pool);
+  if (dtype_is_quantized(w.dtype)) {
+    if (n <= 4) return gemv_quant(x, n, w, bias, y, pool);
+  } else if (n <= kGemvMaxRows) {
+    return gemv(x, n, w, bias, y, pool);
+  }
   gemm(x, n, w, bias, y, pool);
 }
 

@@ -1,6 +1,6 @@
-// y[n, rows] = x[n, cols] · Wᵀ for small n (decode): memory-bound, so each weight row is
-// streamed once from memory for all n x-rows, R rows at a time, with independent
-// accumulators to hide the FMA latency.
+// y[n, rows] = x[n, cols] · Wᵀ for small n (decode, batched decode): memory-bound, so each
+// weight row is streamed once from memory for all n x-rows, R rows at a time, with
+// independent accumulators to hide the FMA latency.
 #include <algorithm>
 
 #include "kernels/matmul_avx2.h"
@@ -55,15 +55,39 @@ void dot_block(const float* x, int64_t cols, const typename L::T* w, const float
   }
 }
 
-template <class L, int NX>
-void gemv_range(const float* x, int64_t rows, int64_t cols, const typename L::T* w,
+// x rows [0, n) against weight rows [r0, r1): R weight rows at a time, the x rows in chunks
+// of up to 3 while those R rows stay in L1, so the weights stream from memory once.
+template <class L, int R>
+void dot_rows(const float* x, int64_t n, int64_t rows, int64_t cols, const typename L::T* w,
+              const float* bias, float* y) {
+  for (int64_t i = 0; i < n;) {
+    const float* xi = x + i * cols;
+    float* yi = y + i * rows;
+    switch (std::min<int64_t>(n - i, 3)) {
+      case 1:
+        dot_block<L, 1, R, 2>(xi, cols, w, bias, yi, rows);
+        i += 1;
+        break;
+      case 2:
+        dot_block<L, 2, R, 1>(xi, cols, w, bias, yi, rows);
+        i += 2;
+        break;
+      default:
+        dot_block<L, 3, R, 1>(xi, cols, w, bias, yi, rows);
+        i += 3;
+        break;
+    }
+  }
+}
+
+template <class L>
+void gemv_range(const float* x, int64_t n, int64_t rows, int64_t cols, const typename L::T* w,
                 const float* bias, float* y, int64_t r0, int64_t r1) {
-  constexpr int kU = NX == 1 ? 2 : 1;
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4)
-    dot_block<L, NX, 4, kU>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_rows<L, 4>(x, n, rows, cols, w + r * cols, bias ? bias + r : nullptr, y + r);
   for (; r < r1; ++r)
-    dot_block<L, NX, 1, kU>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_rows<L, 1>(x, n, rows, cols, w + r * cols, bias ? bias + r : nullptr, y + r);
 }
 
 template <class L>
@@ -71,17 +95,7 @@ void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* b
                 ThreadPool* pool) {
   const auto* wd = static_cast<const typename L::T*>(w.data);
   auto run = [&](int64_t r0, int64_t r1) {
-    switch (n) {
-      case 1:
-        gemv_range<L, 1>(x, w.rows, w.cols, wd, bias, y, r0, r1);
-        break;
-      case 2:
-        gemv_range<L, 2>(x, w.rows, w.cols, wd, bias, y, r0, r1);
-        break;
-      default:
-        gemv_range<L, 3>(x, w.rows, w.cols, wd, bias, y, r0, r1);
-        break;
-    }
+    gemv_range<L>(x, n, w.rows, w.cols, wd, bias, y, r0, r1);
   };
   // Work units of 4 rows keep every range on the 4-row fast path.
   const int64_t units = (w.rows + 3) / 4;
