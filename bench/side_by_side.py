@@ -160,15 +160,26 @@ def kantu_side(args, model_args):
     log("kantu: " + " ".join(model_args))
     rep = ["--repeat", str(args.reps + 1)]  # the first run warms up (page cache, converted weights)
     r = {}
-    j = kantu_bench(args, model_args, ["--image-size", "0", "--prompt-tokens", "512", "--gen-tokens", "1"] + rep)
-    r["prefill_tok_s"] = j["prefill_tok_s"]
-    j = kantu_bench(args, model_args, ["--image-size", "0", "--prompt-tokens", "16", "--gen-tokens", "128"] + rep)
-    r["decode_tok_s"] = j["decode_tok_s"]
-    r["image448_ms"] = kantu_bench(args, model_args, ["--image-size", "448", "--gen-tokens", "1"])["image_ms"]
-    r["image896_ms"] = kantu_bench(args, model_args, ["--image-size", "896", "--gen-tokens", "1"])["image_ms"]
-    j = kantu_bench(args, model_args, ["--image-size", "448", "--gen-tokens", "32"])
-    r["caption_ms"] = j["image_ms"] + j["prefill_ms"] + j["decode_ms"]
-    r["peak_rss_mb"] = j["wait4_rss_mb"]
+
+    def measure(extra):
+        try:
+            return kantu_bench(args, model_args, extra)
+        except RuntimeError as e:  # one failed measurement leaves a gap, not an empty table
+            log(f"kantu run failed: {e}")
+            return None
+
+    j = measure(["--image-size", "0", "--prompt-tokens", "512", "--gen-tokens", "1"] + rep)
+    r["prefill_tok_s"] = j and j["prefill_tok_s"]
+    j = measure(["--image-size", "0", "--prompt-tokens", "16", "--gen-tokens", "128"] + rep)
+    r["decode_tok_s"] = j and j["decode_tok_s"]
+    j = measure(["--image-size", "448", "--gen-tokens", "1"])
+    r["image448_ms"] = j and j["image_ms"]
+    j = measure(["--image-size", "896", "--gen-tokens", "1"])
+    r["image896_ms"] = j and j["image_ms"]
+    j = measure(["--image-size", "448", "--gen-tokens", "32"])
+    if j:
+        r["caption_ms"] = j["image_ms"] + j["prefill_ms"] + j["decode_ms"]
+        r["peak_rss_mb"] = j["wait4_rss_mb"]
     return r
 
 
