@@ -5,8 +5,11 @@
 namespace kantu::text {
 
 std::string StreamDecoder::push(int32_t id) {
-  const std::string_view piece = tokenizer_->piece(id);  // validates the id
   std::string out;
+  // Checkpoints pad the output layer past the tokenizer (Qwen3-VL: 151936 rows, 151669
+  // tokens); a sampled padding id has no text, as in HF's decode, which drops it.
+  if (!tokenizer_->is_valid(id)) return out;
+  const std::string_view piece = tokenizer_->piece(id);
   if (tokenizer_->is_added(id)) {
     if (skip_special_ && tokenizer_->is_special(id)) return out;
     // An added token ends the byte run, as in decode(): what is pending can no longer complete.

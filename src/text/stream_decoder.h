@@ -2,7 +2,7 @@
 // back only complete UTF-8 text. A character whose bytes are split across tokens (CJK,
 // emoji) is held back until its last byte arrives; bytes that can never become valid are
 // replaced by U+FFFD exactly as Tokenizer::decode would. The concatenation of all push()
-// results and flush() equals decode(all ids).
+// results and flush() equals decode(all known ids).
 // Not thread-safe: one decoder per sequence. The tokenizer must outlive it.
 #pragma once
 
@@ -19,7 +19,7 @@ class StreamDecoder {
       : tokenizer_(&tokenizer), skip_special_(skip_special) {}
 
   // Returns the text that became complete with this token (often empty or one token's text).
-  // Unknown ids throw Error(kInvalidArgument).
+  // Ids the tokenizer does not know (the padded rows of a model's output layer) add no text.
   std::string push(int32_t id);
   // Returns whatever is still held back (an unfinished sequence becomes U+FFFD) and resets.
   std::string flush();
