@@ -260,6 +260,8 @@ def main():
                     help="quantized types for kantu: convert the BF16 weights at load, or load llama-quantize's file")
     ap.add_argument("--engines", default="kantu,llama", help="which engines to run")
     ap.add_argument("--json-out", help="also write the raw results here")
+    ap.add_argument("--llama-json", help="take llama.cpp's figures from an earlier --json-out instead of "
+                    "running it again (it does not change while kantu does; measure both on a quiet machine)")
     args = ap.parse_args()
 
     base_model = os.path.join(args.gguf_dir, "model.gguf")
@@ -277,6 +279,12 @@ def main():
         synthetic_png(size, images[size])
 
     results, notes = {}, []
+    earlier = {}
+    if args.llama_json:
+        with open(args.llama_json) as f:
+            earlier = json.load(f)
+        notes += ["llama.cpp figures from " + args.llama_json + ": " + n for n in earlier.get("notes", [])
+                  if n.startswith("load average")]
     with open("/proc/loadavg") as f:
         notes.append("load average at start: " + " ".join(f.read().split()[:3]))
     for wtype in args.types.split(","):
@@ -290,7 +298,9 @@ def main():
                 run([os.path.join(args.llama_bin, "llama-quantize"), base_model, model,
                      QUANT_NAMES[wtype], str(args.threads)])
         res = {}
-        if "llama" in engines:
+        if args.llama_json:
+            res["llama"] = (earlier["results"].get(wtype) or {}).get("llama")
+        elif "llama" in engines:
             res["llama"] = llama_side(args, model, mmproj, images)
             log(json.dumps({wtype: {"llama": res["llama"]}}))  # kept even if a later run fails
         if "kantu" in engines:

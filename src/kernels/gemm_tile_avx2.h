@@ -30,11 +30,31 @@ void pack_panel(const typename L::T* w, int64_t ld, int n_valid, int64_t kc, flo
       dst[k * kPanelCols + j] = j < n_valid ? L::load1(w + j * ld + k) : 0.f;
 }
 
+// Packs rows [0, mr) of a (row stride lda), columns [0, kc), k-major into dst[kc][mr]: the
+// layout run_tile reads when lda == kPackedA. A tile's rows are usually a whole token apart
+// (4 or 8 KB): read in place, six such rows share one L1 set and evict the weight panel.
+// Writes exactly dst[0, kc * mr): the 8-wide stores overlap the next k, so the last
+// columns go one by one.
+inline void pack_rows(const float* a, int64_t lda, int mr, int64_t kc, float* dst) {
+  int64_t k = 0;
+  for (; (k + 7) * mr + 8 <= kc * mr && k + 8 <= kc; k += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = i < mr ? _mm256_loadu_ps(a + i * lda + k) : _mm256_setzero_ps();
+    transpose8(r);  // r[t] = column k + t of rows 0..7
+    for (int t = 0; t < 8; ++t) _mm256_storeu_ps(dst + (k + t) * mr, r[t]);
+  }
+  for (; k < kc; ++k)
+    for (int i = 0; i < mr; ++i) dst[k * mr + i] = a[i * lda + k];
+}
+
+// Passed as lda: A is packed by pack_rows (k-major, mr floats per k).
+constexpr int64_t kPackedA = 0;
+
 // C[MR][n_valid] (row stride ldc) = base + A[MR][kc] · B[kc][8*NB], where A has row stride
-// lda, B row stride ldb (B rows hold 8*NB readable floats), and base is C itself when
-// `accumulate`, else the row vector `bias` (may be null = zeros). MR*NB accumulators stay in
-// registers for the whole k loop.
-template <int MR, int NB>
+// lda (or is packed, kPacked), B row stride ldb (B rows hold 8*NB readable floats), and base
+// is C itself when `accumulate`, else the row vector `bias` (may be null = zeros). MR*NB
+// accumulators stay in registers for the whole k loop.
+template <int MR, int NB, bool kPacked>
 void tile_kernel(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc, float* c,
                  int64_t ldc, int n_valid, bool accumulate, const float* bias) {
   __m256 acc[MR][NB];
@@ -48,7 +68,7 @@ void tile_kernel(const float* a, int64_t lda, const float* b, int64_t ldb, int64
     for (int j = 0; j < NB; ++j) bv[j] = _mm256_loadu_ps(b + k * ldb + 8 * j);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+      const __m256 av = _mm256_broadcast_ss(kPacked ? a + k * MR + i : a + i * lda + k);
 #pragma GCC unroll 4
       for (int j = 0; j < NB; ++j) acc[i][j] = _mm256_fmadd_ps(av, bv[j], acc[i][j]);
     }
@@ -77,23 +97,40 @@ void tile_kernel(const float* a, int64_t lda, const float* b, int64_t ldb, int64
   }
 }
 
-// tile_kernel with the row count chosen at run time (1..kTileRows).
+// tile_kernel with the row count chosen at run time (1..kTileRows); lda == kPackedA reads A
+// as packed by pack_rows.
 template <int NB>
 void run_tile(int mr, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc,
               float* c, int64_t ldc, int n_valid, bool accumulate, const float* bias) {
+  if (lda == kPackedA) {
+    switch (mr) {
+      case 1:
+        return tile_kernel<1, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      case 2:
+        return tile_kernel<2, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      case 3:
+        return tile_kernel<3, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      case 4:
+        return tile_kernel<4, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      case 5:
+        return tile_kernel<5, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      default:
+        return tile_kernel<6, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    }
+  }
   switch (mr) {
     case 1:
-      return tile_kernel<1, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<1, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
     case 2:
-      return tile_kernel<2, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<2, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
     case 3:
-      return tile_kernel<3, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<3, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
     case 4:
-      return tile_kernel<4, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<4, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
     case 5:
-      return tile_kernel<5, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<5, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
     default:
-      return tile_kernel<6, NB>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+      return tile_kernel<6, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
   }
 }
 

@@ -9,9 +9,9 @@ namespace kantu::kernels {
 // returns a value that depends on all of them. Needs AVX2+FMA (check isa_supported).
 float probe_fma_avx2(int64_t iters, float seed);
 
-// Runs `iters` rounds of 12 independent int8 dot-product steps, each the sequence the
+// Runs `iters` rounds of 6 independent int8 dot-product steps, each the sequence the
 // quantized kernels use without VNNI: maddubs (32 u8·s8 products summed in pairs to int16),
-// madd with ones (to int32), add: 32 multiply-adds = 64 int8 ops a step, 768 a round.
+// madd with ones (to int32), add: 32 multiply-adds = 64 int8 ops a step, 384 a round.
 int32_t probe_int8_dot_avx2(int64_t iters, int32_t seed);
 
 // Sums n floats with wide loads and several accumulators: read bandwidth of a big buffer.
