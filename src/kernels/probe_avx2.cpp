@@ -65,13 +65,21 @@ int32_t probe_int8_dot_avx2(int64_t iters, int32_t seed) {
 }
 
 float probe_sum_avx2(const float* data, int64_t n) {
+  // Four streams at once, a quarter of the range each: one sequential stream per core is
+  // limited by how far the prefetcher runs ahead and measured 25% below what a GEMV reading
+  // four weight rows at a time gets.
+  const int64_t quarter = n / 4 / 16 * 16;
+  const float* p[4] = {data, data + quarter, data + 2 * quarter, data + 3 * quarter};
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    for (int u = 0; u < 4; ++u) acc[u] = _mm256_add_ps(acc[u], _mm256_loadu_ps(data + i + 8 * u));
+  for (int64_t i = 0; i < quarter; i += 16) {
+    acc[0] = _mm256_add_ps(acc[0], _mm256_add_ps(_mm256_loadu_ps(p[0] + i), _mm256_loadu_ps(p[0] + i + 8)));
+    acc[1] = _mm256_add_ps(acc[1], _mm256_add_ps(_mm256_loadu_ps(p[1] + i), _mm256_loadu_ps(p[1] + i + 8)));
+    acc[2] = _mm256_add_ps(acc[2], _mm256_add_ps(_mm256_loadu_ps(p[2] + i), _mm256_loadu_ps(p[2] + i + 8)));
+    acc[3] = _mm256_add_ps(acc[3], _mm256_add_ps(_mm256_loadu_ps(p[3] + i), _mm256_loadu_ps(p[3] + i + 8)));
+  }
   float s = avx2::hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-  for (; i < n; ++i) s += data[i];
+  for (int64_t i = 4 * quarter; i < n; ++i) s += data[i];
   return s;
 }
 
