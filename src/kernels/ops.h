@@ -23,6 +23,10 @@ struct WeightMatrix {
   const void* data = nullptr;
 };
 
+// out[cols] = row `row` of W as float32, for any stored type (block types decoded by their
+// definition). Reads unaligned data safely.
+void weight_row_to_f32(const WeightMatrix& w, int64_t row, float* out);
+
 // y[n, rows] = x[n, cols] · Wᵀ (+ bias[rows] if not null). x and y are dense row-major.
 // n = 1 is the decode GEMV; n > 1 is prefill / vision GEMM. pool may be null (one thread).
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,

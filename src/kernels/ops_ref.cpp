@@ -12,30 +12,6 @@
 namespace kantu::kernels::ref {
 namespace {
 
-// Row r of W converted to float32 into dst[cols].
-void load_weight_row(const WeightMatrix& w, int64_t r, float* dst) {
-  const int64_t cols = w.cols;
-  switch (w.dtype) {
-    case DType::kF32:
-      std::memcpy(dst, static_cast<const float*>(w.data) + r * cols, cols * sizeof(float));
-      return;
-    case DType::kBF16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * cols;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = bf16_to_f32(src[c]);
-      return;
-    }
-    case DType::kF16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * cols;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = f16_to_f32(src[c]);
-      return;
-    }
-    default:  // a block type (ops.cpp rejected everything else): the definition
-      dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + r * dtype_bytes(w.dtype, cols),
-                     dst, cols);
-      return;
-  }
-}
-
 // Runs fn(begin, end) over [0, n) on the pool, or inline without one.
 template <typename Fn>
 void for_ranges(ThreadPool* pool, int64_t n, Fn&& fn) {
@@ -54,7 +30,7 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
   for_ranges(pool, rows, [&](int64_t r0, int64_t r1) {
     std::vector<float> wrow(static_cast<size_t>(cols));
     for (int64_t r = r0; r < r1; ++r) {
-      load_weight_row(w, r, wrow.data());
+      weight_row_to_f32(w, r, wrow.data());
       for (int64_t i = 0; i < n; ++i) {
         const float* xi = x + i * cols;
         double acc = 0.0;

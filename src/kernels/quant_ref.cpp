@@ -96,29 +96,6 @@ void quantize_q4_0(const float* x, BlockQ4_0* b, int64_t nb) {
   }
 }
 
-void load_plain_row(const WeightMatrix& w, int64_t r, float* dst) {
-  const int64_t cols = w.cols;
-  switch (w.dtype) {
-    case DType::kF32: {
-      const float* src = static_cast<const float*>(w.data) + r * cols;
-      std::copy(src, src + cols, dst);
-      return;
-    }
-    case DType::kBF16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * cols;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = bf16_to_f32(src[c]);
-      return;
-    }
-    case DType::kF16: {
-      const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * cols;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = f16_to_f32(src[c]);
-      return;
-    }
-    default:
-      fail(ErrorKind::kUnsupported, "quantize: source type ", dtype_name(w.dtype),
-           " is not F32, F16 or BF16");
-  }
-}
 
 }  // namespace
 
@@ -167,7 +144,7 @@ void quantize_matrix(const WeightMatrix& src, DType dtype, void* dst, ThreadPool
   auto run = [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(src.cols));
     for (int64_t r = r0; r < r1; ++r) {
-      load_plain_row(src, r, row.data());
+      weight_row_to_f32(src, r, row.data());
       quantize_row(dtype, row.data(), static_cast<uint8_t*>(dst) + r * row_bytes, src.cols);
     }
   };

@@ -48,7 +48,7 @@ void TextModel::embed(int32_t token, float* out) const {
     fail(ErrorKind::kInvalidArgument, "token id ", token, " is outside the vocabulary (0..",
          config_.text.vocab_size - 1, ")");
   }
-  matrix_row_to_f32(weights_.embed_tokens, token, out);
+  kernels::weight_row_to_f32(weights_.embed_tokens, token, out);
 }
 
 void TextModel::lm_head(const float* rows, int64_t n, float* logits, ThreadPool* pool) const {

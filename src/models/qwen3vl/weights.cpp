@@ -214,38 +214,5 @@ Weights bind_weights(const WeightStore& store, const Config& config) {
   return w;
 }
 
-void matrix_row_to_f32(const kernels::WeightMatrix& m, int64_t row, float* out) {
-  const auto* base = static_cast<const uint8_t*>(m.data);
-  switch (m.dtype) {
-    case DType::kF32:
-      std::memcpy(out, base + row * m.cols * 4, m.cols * 4);
-      return;
-    case DType::kBF16: {
-      const uint8_t* p = base + row * m.cols * 2;
-      for (int64_t i = 0; i < m.cols; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        out[i] = bf16_to_f32(h);
-      }
-      return;
-    }
-    case DType::kF16: {
-      const uint8_t* p = base + row * m.cols * 2;
-      for (int64_t i = 0; i < m.cols; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        out[i] = f16_to_f32(h);
-      }
-      return;
-    }
-    default:
-      if (dtype_is_quantized(m.dtype)) {  // a quantized token embedding (GGUF Q8_0 ...)
-        const size_t row_bytes = dtype_bytes(m.dtype, m.cols);
-        kernels::dequantize_row(m.dtype, base + row * row_bytes, out, m.cols);
-        return;
-      }
-      fail(ErrorKind::kInternal, "matrix_row_to_f32: unsupported dtype ", dtype_name(m.dtype));
-  }
-}
 
 }  // namespace kantu::models::qwen3vl

@@ -76,7 +76,4 @@ Weights bind_weights(const WeightStore& store, const Config& config);
 // The names bind_weights needs (tests and `kantu info` use them).
 std::vector<std::string> required_tensor_names(const Config& config);
 
-// Copies row `row` of a [rows, cols] matrix into out[cols] as float32.
-void matrix_row_to_f32(const kernels::WeightMatrix& m, int64_t row, float* out);
-
 }  // namespace kantu::models::qwen3vl
