@@ -19,7 +19,7 @@ const test::GgufPair& tiny_pair() {
   return pair;
 }
 
-test::CommandResult kantu(const std::vector<std::string>& args) {
+test::CommandResult run_kantu(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {KANTU_EXE};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
@@ -34,10 +34,10 @@ std::vector<std::string> greedy(const std::string& model, std::vector<std::strin
 
 TEST(GgufCli, RunMatchesTheFolderWithAnImage) {
   const std::string image = test::testdata("images/img_256x256.png");
-  const auto folder = kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {"--image", image}));
+  const auto folder = run_kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {"--image", image}));
   ASSERT_EQ(folder.exit_code, 0) << folder.err;
   const auto gguf =
-      kantu(greedy(tiny_pair().model, {"--mmproj", tiny_pair().mmproj, "--image", image}));
+      run_kantu(greedy(tiny_pair().model, {"--mmproj", tiny_pair().mmproj, "--image", image}));
   ASSERT_EQ(gguf.exit_code, 0) << gguf.err;
   const Json want = parse_json(folder.out, "folder run");
   const Json got = parse_json(gguf.out, "gguf run");
@@ -47,25 +47,25 @@ TEST(GgufCli, RunMatchesTheFolderWithAnImage) {
 }
 
 TEST(GgufCli, TextOnlyModelAnswersTextAndRefusesImages) {
-  const auto text = kantu(greedy(tiny_pair().model, {}));
+  const auto text = run_kantu(greedy(tiny_pair().model, {}));
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  const auto folder = kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {}));
+  const auto folder = run_kantu(greedy(test::testdata("models/qwen3vl-tiny-a"), {}));
   EXPECT_EQ(parse_json(text.out, "gguf")["ids"], parse_json(folder.out, "folder")["ids"]);
   const auto image =
-      kantu(greedy(tiny_pair().model, {"--image", test::testdata("images/img_256x256.png")}));
+      run_kantu(greedy(tiny_pair().model, {"--image", test::testdata("images/img_256x256.png")}));
   EXPECT_NE(image.exit_code, 0);
   EXPECT_NE(image.err.find("--mmproj"), std::string::npos) << image.err;
 }
 
 TEST(GgufCli, InfoDescribesThePair) {
-  const auto r = kantu({"info", "-m", tiny_pair().model, "--mmproj", tiny_pair().mmproj});
+  const auto r = run_kantu({"info", "-m", tiny_pair().model, "--mmproj", tiny_pair().mmproj});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Json j = parse_json(r.out, "info");
   EXPECT_EQ(j["format"], "gguf");
   EXPECT_EQ(j["has_vision"], true);
   EXPECT_EQ(j["vision"]["depth"], 4);
   EXPECT_EQ(j["files"].size(), 2u);
-  const auto swapped = kantu({"info", "-m", tiny_pair().mmproj});
+  const auto swapped = run_kantu({"info", "-m", tiny_pair().mmproj});
   EXPECT_NE(swapped.exit_code, 0);
   EXPECT_NE(swapped.err.find("--mmproj"), std::string::npos) << swapped.err;
 }

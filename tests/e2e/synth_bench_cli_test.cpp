@@ -17,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_command;
 
-std::string slurp(const std::string& path) {
+std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
@@ -91,7 +91,7 @@ TEST(SynthCli, ShardsWithAnIndexAndIsDeterministicAcrossThreadCounts) {
   EXPECT_EQ(static_cast<int>(files.size()), report["shards"].get<int>());
   for (const std::string& f : files) {
     EXPECT_LE(fs::file_size(dir + "/a/" + f), 8'000'000u + 400'000'000u);  // one oversize tensor allowed
-    EXPECT_EQ(slurp(dir + "/a/" + f), slurp(dir + "/b/" + f)) << f;
+    EXPECT_EQ(read_bytes(dir + "/a/" + f), read_bytes(dir + "/b/" + f)) << f;
   }
   const WeightStore store = WeightStore::open_folder(dir + "/a");
   EXPECT_EQ(store.tensors().size(), index["weight_map"].size());

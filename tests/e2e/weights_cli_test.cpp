@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-test::CommandResult kantu_run(const std::vector<std::string>& extra) {
+test::CommandResult run_weights(const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {KANTU_EXE, "run", "-m", test::testdata("models/qwen3vl-tiny-c"),
                                    "--image", test::testdata("images/grad_256x256.png"),
                                    "-p", "Describe this image.", "-n", "6", "--json",
@@ -27,10 +27,10 @@ TEST(WeightsCli, ConvertsOnceThenMapsTheCache) {
   for (const char* type : {"q8", "q4"}) {
     const std::vector<std::string> args = {"--weights", type, "--vision-weights", "q8",
                                            "--cache-dir", cache};
-    const auto first = kantu_run(args);
+    const auto first = run_weights(args);
     ASSERT_EQ(first.exit_code, 0) << first.err;
     EXPECT_NE(first.err.find("converting"), std::string::npos) << first.err;
-    const auto second = kantu_run(args);
+    const auto second = run_weights(args);
     ASSERT_EQ(second.exit_code, 0) << second.err;
     EXPECT_EQ(second.err.find("converting"), std::string::npos) << second.err;
     EXPECT_EQ(parse_json(first.out, "first")["ids"], parse_json(second.out, "second")["ids"]);
@@ -46,7 +46,7 @@ TEST(WeightsCli, ConvertsOnceThenMapsTheCache) {
 TEST(WeightsCli, UnknownTypeIsAClearError) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--weights", "q3"}, {"--vision-weights", "int8"}}) {
-    const auto r = kantu_run(args);
+    const auto r = run_weights(args);
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find("expected bf16, q8 or q4"), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty());

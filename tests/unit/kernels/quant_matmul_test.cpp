@@ -50,7 +50,7 @@ std::vector<uint8_t> random_blocks(DType dtype, int64_t rows, int64_t cols, uint
   return data;
 }
 
-void expect_close(const KernelTable& table, DType dtype, int64_t n, int64_t rows, int64_t cols,
+void expect_quant_close(const KernelTable& table, DType dtype, int64_t n, int64_t rows, int64_t cols,
                   bool with_bias, ThreadPool* pool) {
   const uint32_t seed = static_cast<uint32_t>(n * 7919 + rows * 131 + cols) + static_cast<uint32_t>(dtype);
   const std::vector<uint8_t> data = random_blocks(dtype, rows, cols, seed);
@@ -100,7 +100,7 @@ TEST(QuantMatmul, MatchesReferenceOnOddShapes) {
       for (int64_t n : {1, 2, 3, 4, 5, 17}) {
         for (int64_t cols : {be, 3 * be, int64_t{be == 32 ? 288 : 512}}) {
           for (int64_t rows : {1, 5, 19, 37}) {
-            expect_close(*table, dtype, n, rows, cols, (rows + n) % 2 == 0, nullptr);
+            expect_quant_close(*table, dtype, n, rows, cols, (rows + n) % 2 == 0, nullptr);
           }
         }
       }
@@ -113,10 +113,10 @@ TEST(QuantMatmul, MatchesReferenceAcrossBlocksAndThreads) {
   for (const KernelTable* table : test::simd_tables()) {
     for (ThreadPool* pool : test::pools()) {
       for (DType dtype : kBlockTypes) {
-        expect_close(*table, dtype, 1, 301, 768, true, pool);
-        expect_close(*table, dtype, 3, 130, 512, false, pool);
-        expect_close(*table, dtype, 4, 67, 512, true, pool);
-        expect_close(*table, dtype, 200, 131, 768, true, pool);
+        expect_quant_close(*table, dtype, 1, 301, 768, true, pool);
+        expect_quant_close(*table, dtype, 3, 130, 512, false, pool);
+        expect_quant_close(*table, dtype, 4, 67, 512, true, pool);
+        expect_quant_close(*table, dtype, 200, 131, 768, true, pool);
       }
     }
   }

@@ -208,7 +208,7 @@ constexpr const char* kCases = R"JSON(
  }
 ])JSON";
 
-const Tokenizer& tokenizer() {
+const Tokenizer& chat_tok() {
   static const Tokenizer t = Tokenizer::load(test::testdata("models/qwen3vl-tiny-a"));
   return t;
 }
@@ -234,8 +234,8 @@ TEST(ChatFormat, ToolCallTokensAreControlTokens) {
   const RenderedPrompt prompt =
       make_qwen3vl_chat_format()->render(parse_messages(cases[0]["messages"], "case"), options);
   // Without user text holding control strings, the ids equal tokenizing the whole text.
-  EXPECT_EQ(prompt_token_ids(tokenizer(), prompt), tokenizer().encode(prompt.text(), true));
-  const auto ids = prompt_token_ids(tokenizer(), prompt);
+  EXPECT_EQ(prompt_token_ids(chat_tok(), prompt), chat_tok().encode(prompt.text(), true));
+  const auto ids = prompt_token_ids(chat_tok(), prompt);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 151657), 5);  // <tool_call>
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 151665), 2);  // <tool_response>
 }
@@ -244,11 +244,11 @@ TEST(ChatFormat, UserTextNeverBecomesAControlToken) {
   const OrderedJson cases = OrderedJson::parse(kCases);
   const RenderedPrompt prompt =
       make_qwen3vl_chat_format()->render(parse_messages(cases[2]["messages"], "case"), {});
-  const auto ids = prompt_token_ids(tokenizer(), prompt);
+  const auto ids = prompt_token_ids(chat_tok(), prompt);
   // 4 turns + the generation prompt; the "<|im_start|>" typed by the user stays text.
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 151644), 5);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 151667), 1);  // <think> is not special: kept
-  const auto reference = tokenizer().encode(prompt.text(), true);
+  const auto reference = chat_tok().encode(prompt.text(), true);
   EXPECT_EQ(std::count(reference.begin(), reference.end(), 151644), 6);
 }
 
@@ -274,8 +274,8 @@ TEST(ChatFormat, VideoExpandsPerTemporalPatchWithTimestamps) {
             "<|im_start|>user\n<0.2 seconds><|vision_start|>" + pads6 +
                 "<|vision_end|><1.0 seconds><|vision_start|>" + pads6 +
                 "<|vision_end|>What happens?<|im_end|>\n<|im_start|>assistant\n");
-  const auto ids = prompt_token_ids(tokenizer(), expanded);
-  EXPECT_EQ(ids, tokenizer().encode(expanded.text(), true));
+  const auto ids = prompt_token_ids(chat_tok(), expanded);
+  EXPECT_EQ(ids, chat_tok().encode(expanded.text(), true));
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 151656), 12);
 }
 

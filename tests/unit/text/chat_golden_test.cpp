@@ -11,12 +11,12 @@
 namespace kantu::text {
 namespace {
 
-const Tokenizer& tokenizer() {
+const Tokenizer& golden_chat_tok() {
   static const Tokenizer t = Tokenizer::load(test::testdata("models/qwen3vl-tiny-a"));
   return t;
 }
 
-OrderedJson golden() {
+OrderedJson chat_goldens() {
   return OrderedJson::parse(read_file(test::testdata("goldens/qwen3vl/chat_template.json")));
 }
 
@@ -28,7 +28,7 @@ TEST(ChatGolden, ModelTemplatesAreRecognized) {
 
 TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
   const auto format = load_chat_format(test::testdata("models/qwen3vl-tiny-c"));
-  const OrderedJson g = golden();
+  const OrderedJson g = chat_goldens();
   ASSERT_GE(g.at("cases").size(), 6u);
   for (const auto& c : g.at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());
@@ -36,9 +36,9 @@ TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
     ChatOptions options;
     const RenderedPrompt prompt = format->render(messages, options);
     EXPECT_EQ(prompt.text(), c.at("rendered").get<std::string>());
-    EXPECT_EQ(prompt_token_ids(tokenizer(), prompt), c.at("ids").get<std::vector<int32_t>>());
+    EXPECT_EQ(prompt_token_ids(golden_chat_tok(), prompt), c.at("ids").get<std::vector<int32_t>>());
     // The ids must also be what tokenizing the rendered text with special tokens gives.
-    EXPECT_EQ(tokenizer().encode(prompt.text(), true), c.at("ids").get<std::vector<int32_t>>());
+    EXPECT_EQ(golden_chat_tok().encode(prompt.text(), true), c.at("ids").get<std::vector<int32_t>>());
 
     options.add_generation_prompt = false;
     EXPECT_EQ(format->render(messages, options).text(),
@@ -47,14 +47,14 @@ TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
     options.add_vision_id = true;
     const RenderedPrompt with_ids = format->render(messages, options);
     EXPECT_EQ(with_ids.text(), c.at("rendered_add_vision_id").get<std::string>());
-    EXPECT_EQ(prompt_token_ids(tokenizer(), with_ids),
-              tokenizer().encode(with_ids.text(), true));
+    EXPECT_EQ(prompt_token_ids(golden_chat_tok(), with_ids),
+              golden_chat_tok().encode(with_ids.text(), true));
   }
 }
 
 TEST(ChatGolden, ImagePadExpandsToTheGivenCounts) {
   const auto format = make_qwen3vl_chat_format();
-  const OrderedJson g = golden();
+  const OrderedJson g = chat_goldens();
   for (const auto& c : g.at("cases")) {
     const RenderedPrompt prompt = format->render(parse_messages(c.at("messages"), "golden"), {});
     std::vector<int32_t> expected;
@@ -70,7 +70,7 @@ TEST(ChatGolden, ImagePadExpandsToTheGivenCounts) {
     }
     ASSERT_EQ(counts.size(), static_cast<size_t>(prompt.image_count));
     const RenderedPrompt expanded = expand_vision_tokens(prompt, {counts, {}});
-    EXPECT_EQ(prompt_token_ids(tokenizer(), expanded), expected);
+    EXPECT_EQ(prompt_token_ids(golden_chat_tok(), expanded), expected);
   }
 }
 

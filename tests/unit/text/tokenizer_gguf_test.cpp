@@ -22,22 +22,22 @@ const GgufFile& tiny_gguf() {
   return f;
 }
 
-const Json& golden() {
+const Json& gguf_golden() {
   static const Json g = read_json_file(test::testdata("goldens/qwen3vl/tokenizer.json"));
   return g;
 }
 
-std::vector<int32_t> ids_of(const Json& j) { return j.get<std::vector<int32_t>>(); }
+std::vector<int32_t> gguf_ids(const Json& j) { return j.get<std::vector<int32_t>>(); }
 
 TEST(TokenizerGguf, MatchesEveryGoldenCase) {
   const Tokenizer tok = Tokenizer::from_gguf(tiny_gguf());
-  const Json& cases = golden().at("cases");
+  const Json& cases = gguf_golden().at("cases");
   ASSERT_GT(cases.size(), 50u);
   for (const Json& c : cases) {
     const std::string text = c.at("text").get<std::string>();
     SCOPED_TRACE(text.substr(0, 80));
-    const auto ids = ids_of(c.at("ids"));
-    const auto split_ids = ids_of(c.at("ids_split_special_tokens"));
+    const auto ids = gguf_ids(c.at("ids"));
+    const auto split_ids = gguf_ids(c.at("ids_split_special_tokens"));
     EXPECT_EQ(tok.encode(text, true), ids);
     EXPECT_EQ(tok.encode(text, false), split_ids);
     EXPECT_EQ(tok.decode(ids), c.at("decode").get<std::string>());
@@ -52,8 +52,8 @@ TEST(TokenizerGguf, MatchesEveryGoldenCase) {
 
 TEST(TokenizerGguf, AddedTokensKeepTheirIdsAndKinds) {
   const Tokenizer tok = Tokenizer::from_gguf(tiny_gguf());
-  EXPECT_EQ(tok.vocab_size(), golden().at("len_tokenizer").get<int32_t>());
-  for (const auto& [content, id] : golden().at("added_tokens").items()) {
+  EXPECT_EQ(tok.vocab_size(), gguf_golden().at("len_tokenizer").get<int32_t>());
+  for (const auto& [content, id] : gguf_golden().at("added_tokens").items()) {
     EXPECT_EQ(tok.token_to_id(content), id.get<int32_t>()) << content;
     EXPECT_TRUE(tok.is_added(id.get<int32_t>()));
   }

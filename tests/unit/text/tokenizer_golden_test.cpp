@@ -23,21 +23,21 @@ const Tokenizer& json_tokenizer() {
   return t;
 }
 
-const Json& golden() {
+const Json& tok_golden() {
   static const Json g = read_json_file(test::testdata("goldens/qwen3vl/tokenizer.json"));
   return g;
 }
 
-std::vector<int32_t> ids_of(const Json& j) { return j.get<std::vector<int32_t>>(); }
+std::vector<int32_t> golden_ids(const Json& j) { return j.get<std::vector<int32_t>>(); }
 
 void check_all_cases(const Tokenizer& tok) {
-  const Json& cases = golden().at("cases");
+  const Json& cases = tok_golden().at("cases");
   ASSERT_GT(cases.size(), 50u);
   for (const Json& c : cases) {
     const std::string text = c.at("text").get<std::string>();
     SCOPED_TRACE(text.substr(0, 80));
-    const auto ids = ids_of(c.at("ids"));
-    const auto split_ids = ids_of(c.at("ids_split_special_tokens"));
+    const auto ids = golden_ids(c.at("ids"));
+    const auto split_ids = golden_ids(c.at("ids_split_special_tokens"));
     EXPECT_EQ(tok.encode(text, true), ids);
     EXPECT_EQ(tok.encode(text, false), split_ids);
     EXPECT_EQ(tok.decode(ids), c.at("decode").get<std::string>());
@@ -61,8 +61,8 @@ TEST(TokenizerGolden, TokenizerJsonMatchesEveryCase) { check_all_cases(json_toke
 
 TEST(TokenizerGolden, AddedTokensAndSizes) {
   for (const Tokenizer* tok : {&slow_files_tokenizer(), &json_tokenizer()}) {
-    EXPECT_EQ(tok->vocab_size(), golden().at("len_tokenizer").get<int32_t>());
-    for (const auto& [content, id] : golden().at("added_tokens").items()) {
+    EXPECT_EQ(tok->vocab_size(), tok_golden().at("len_tokenizer").get<int32_t>());
+    for (const auto& [content, id] : tok_golden().at("added_tokens").items()) {
       EXPECT_EQ(tok->token_to_id(content), id.get<int32_t>()) << content;
       EXPECT_EQ(tok->id_to_token(id.get<int32_t>()), content);
       EXPECT_TRUE(tok->is_added(id.get<int32_t>()));

@@ -13,7 +13,7 @@
 namespace kantu::text {
 namespace {
 
-const Tokenizer& tokenizer() {
+const Tokenizer& input_tok() {
   static const Tokenizer t = Tokenizer::load(test::testdata("models/qwen3vl-tiny-a"));
   return t;
 }
@@ -31,36 +31,36 @@ void expect_error(const std::function<void()>& f, ErrorKind kind, const std::str
 TEST(TokenizerInput, InvalidUtf8IsRejected) {
   for (const std::string bad : {"\xff", "abc\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
                                 "ok\xe4\xbd", "\x80"}) {
-    expect_error([&] { tokenizer().encode(bad, true); }, ErrorKind::kInvalidArgument, "invalid UTF-8");
-    expect_error([&] { tokenizer().encode(bad, false); }, ErrorKind::kInvalidArgument, "invalid UTF-8");
+    expect_error([&] { input_tok().encode(bad, true); }, ErrorKind::kInvalidArgument, "invalid UTF-8");
+    expect_error([&] { input_tok().encode(bad, false); }, ErrorKind::kInvalidArgument, "invalid UTF-8");
   }
 }
 
 TEST(TokenizerInput, EmbeddedNulAndLongRunsWork) {
   const std::string with_nul("a\0b", 3);
-  EXPECT_EQ(tokenizer().decode(tokenizer().encode(with_nul, false)), with_nul);
+  EXPECT_EQ(input_tok().decode(input_tok().encode(with_nul, false)), with_nul);
   const std::string letters(200000, 'x');
-  EXPECT_EQ(tokenizer().decode(tokenizer().encode(letters, false)), letters);
+  EXPECT_EQ(input_tok().decode(input_tok().encode(letters, false)), letters);
   std::string cjk;
   for (int i = 0; i < 20000; ++i) cjk += "\xe4\xbd\xa0\xe5\xa5\xbd";  // 你好 without spaces
-  EXPECT_EQ(tokenizer().decode(tokenizer().encode(cjk, false)), cjk);
+  EXPECT_EQ(input_tok().decode(input_tok().encode(cjk, false)), cjk);
   const std::string spaces(100000, ' ');
-  EXPECT_EQ(tokenizer().decode(tokenizer().encode(spaces, false)), spaces);
+  EXPECT_EQ(input_tok().decode(input_tok().encode(spaces, false)), spaces);
 }
 
 TEST(TokenizerInput, UnknownIdsAreRejected) {
   for (int32_t id : {-1, 151669, 1 << 30}) {
     const std::vector<int32_t> ids = {id};
-    expect_error([&] { tokenizer().decode(ids); }, ErrorKind::kInvalidArgument, "not in the vocabulary");
-    expect_error([&] { tokenizer().id_to_token(id); }, ErrorKind::kInvalidArgument, "not in the vocabulary");
+    expect_error([&] { input_tok().decode(ids); }, ErrorKind::kInvalidArgument, "not in the vocabulary");
+    expect_error([&] { input_tok().id_to_token(id); }, ErrorKind::kInvalidArgument, "not in the vocabulary");
   }
-  EXPECT_FALSE(tokenizer().token_to_id("no such token").has_value());
-  EXPECT_FALSE(tokenizer().token_to_id("\xff").has_value());
+  EXPECT_FALSE(input_tok().token_to_id("no such token").has_value());
+  EXPECT_FALSE(input_tok().token_to_id("\xff").has_value());
 }
 
 TEST(TokenizerInput, DecodeReplacesBrokenUtf8LikePython) {
   // "你" is e4 bd a0 = tokens 19526 (e4 bd) + 254 (a0) in Qwen's vocab; check via bytes.
-  const auto ids = tokenizer().encode("\xe4\xbd\xa0", false);
+  const auto ids = input_tok().encode("\xe4\xbd\xa0", false);
   ASSERT_FALSE(ids.empty());
   std::string lossy;
   append_utf8_lossy("\xe4\xbd", lossy);
