@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/memory.h"
+#include "kernels/peaks.h"
 #include "runtime/generate.h"
 #include "runtime/generation_report.h"
 
@@ -49,6 +50,16 @@ std::vector<text::Message> bench_messages(bool with_image, int filler_words) {
   return {user};
 }
 
+double per_second(double amount, double ms) { return ms > 0 ? amount / (ms / 1e3) : 0.0; }
+
+// "(x% of the <what>)" when the peak was measured, else nothing.
+std::string share(double value, double peak, const char* what) {
+  if (peak <= 0 || value <= 0) return "";
+  char text[96];
+  std::snprintf(text, sizeof text, ", %.0f%% of the %s", 100.0 * value / peak, what);
+  return text;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -61,6 +72,7 @@ void add_bench_command(CLI::App& app) {
     int threads = 0;
     bool json = false;
     int repeat = 1;
+    bool no_peaks = false;
     WeightFlags weights;
   };
   auto a = std::make_shared<Args>();
@@ -79,6 +91,9 @@ void add_bench_command(CLI::App& app) {
   add_weight_flags(cmd, &a->weights);
   cmd->add_option("--repeat", a->repeat, "Runs (the first one warms up when repeat > 1)")
       ->check(CLI::Range(1, 100));
+  cmd->add_flag("--no-peaks", a->no_peaks,
+                "Skip measuring this machine's read bandwidth and FMA/int8 peaks (about 0.5 s) "
+                "that the speeds are reported against");
 
   cmd->callback([a] {
     auto engine =
@@ -98,6 +113,9 @@ void add_bench_command(CLI::App& app) {
         fail(ErrorKind::kInternal, "could not pad the prompt to ", a->prompt_tokens, " tokens (got ",
              probe.ids.size(), ")");
     }
+
+    const int64_t image_tokens = std::count(probe.ids.begin(), probe.ids.end(),
+                                            engine->model().image_token_id());
 
     runtime::GenerateRequest request;
     request.messages = bench_messages(with_image, filler);
@@ -131,6 +149,16 @@ void add_bench_command(CLI::App& app) {
       mean.generated_tokens = t.generated_tokens;
     }
     const double rss = peak_rss_mb();
+    // After the peak RSS is taken: the probe's 256 MB buffer must not count in it.
+    kernels::MachinePeaks peaks;
+    if (!a->no_peaks) peaks = kernels::measure_peaks(engine->model().pool());
+    // Speeds as work done per second, against what this machine can do.
+    const models::ModelCosts costs = engine->model().costs();
+    const double image_gflop_s =
+        per_second(2 * costs.image_macs(image_tokens * costs.vision_merge_unit), mean.image_ms) / 1e9;
+    const double prefill_gflop_s =
+        per_second(2 * costs.prefill_macs(mean.prompt_tokens), mean.prefill_ms) / 1e9;
+    const double decode_gb_s = costs.decode_weight_bytes * mean.decode_tok_s / 1e9;
     if (a->json) {
       Json j = runtime::timings_json(mean);
       j["model"] = a->model;
@@ -138,6 +166,15 @@ void add_bench_command(CLI::App& app) {
       j["threads"] = engine->model().pool().size();
       j["runs"] = runs.size() - first;
       j["peak_rss_mb"] = rss;
+      j["image_gflop_s"] = image_gflop_s;
+      j["prefill_gflop_s"] = prefill_gflop_s;
+      j["decode_weight_gb_s"] = decode_gb_s;
+      j["decode_weight_bytes"] = costs.decode_weight_bytes;
+      if (peaks.read_gb_s > 0) {
+        j["machine"] = Json{{"read_gb_s", peaks.read_gb_s},
+                            {"fma_gflop_s", peaks.fma_gflop_s},
+                            {"int8_gop_s", peaks.int8_gop_s}};
+      }
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::printf("model          %s\n", a->model.c_str());
@@ -145,11 +182,19 @@ void add_bench_command(CLI::App& app) {
       std::printf("image          %dx%d\n", a->image_size, a->image_size);
       std::printf("prompt tokens  %lld\n", static_cast<long long>(mean.prompt_tokens));
       std::printf("new tokens     %lld\n", static_cast<long long>(mean.generated_tokens));
-      std::printf("image encode   %.1f ms\n", mean.image_ms);
-      std::printf("prefill        %.1f ms (%.1f tok/s)\n", mean.prefill_ms, mean.prefill_tok_s);
-      std::printf("decode         %.2f tok/s\n", mean.decode_tok_s);
+      std::printf("image encode   %.1f ms (%.0f GFLOP/s%s)\n", mean.image_ms, image_gflop_s,
+                  share(image_gflop_s, peaks.fma_gflop_s, "FMA peak").c_str());
+      std::printf("prefill        %.1f ms (%.1f tok/s, %.0f GFLOP/s%s)\n", mean.prefill_ms,
+                  mean.prefill_tok_s, prefill_gflop_s,
+                  share(prefill_gflop_s, peaks.fma_gflop_s, "FMA peak").c_str());
+      std::printf("decode         %.2f tok/s (%.1f GB/s of weights%s)\n", mean.decode_tok_s,
+                  decode_gb_s, share(decode_gb_s, peaks.read_gb_s, "read bandwidth").c_str());
       std::printf("ttft           %.1f ms\n", mean.ttft_ms);
       std::printf("peak RSS       %.0f MB\n", rss);
+      if (peaks.read_gb_s > 0)
+        std::printf("machine        read %.1f GB/s, FMA %.0f GFLOP/s, int8 %.0f GOP/s (%d threads)\n",
+                    peaks.read_gb_s, peaks.fma_gflop_s, peaks.int8_gop_s,
+                    engine->model().pool().size());
     }
   });
 }

@@ -12,6 +12,7 @@
 #include "models/qwen3vl/vision.h"
 #include "models/qwen3vl/weight_plan.h"
 #include "models/qwen3vl/weights.h"
+#include "models/model_costs.h"
 #include "models/weight_cache.h"
 
 namespace kantu::models {
@@ -148,6 +149,7 @@ int32_t Model::vision_end_token_id() const {
   return static_cast<int32_t>(impl_->config_.vision_end_token_id);
 }
 bool Model::has_vision() const { return impl_->config_.has_vision; }
+ModelCosts Model::costs() const { return costs_of(impl_->config_, impl_->weights_); }
 int64_t Model::patch_size() const { return impl_->config_.vision.patch_size; }
 int64_t Model::temporal_patch_size() const { return impl_->config_.vision.temporal_patch_size; }
 int64_t Model::merge_size() const { return impl_->config_.vision.spatial_merge_size; }

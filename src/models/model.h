@@ -83,6 +83,24 @@ struct DumpTensor {
 };
 using Dumps = std::map<std::string, DumpTensor>;
 
+// What the matmuls of a model cost, for judging measured speed against the machine's peaks
+// (kantu bench): weight bytes a decoded token reads, and multiply-adds (MACs).
+struct ModelCosts {
+  double decode_weight_bytes = 0;     // every text matrix incl. lm_head, in its run type
+  double text_macs_per_token = 0;     // weight matmuls of one prefill token (no lm_head)
+  double lm_head_macs = 0;            // once per prefill: only the last token's logits
+  double text_attention_width = 0;    // layers x heads x head_dim: 2 MACs each per (query, key)
+  double vision_macs_per_patch = 0;   // patch embedding + blocks, per patch
+  double vision_macs_per_token = 0;   // merger + deepstack mergers, per merged token
+  double vision_attention_width = 0;  // depth x hidden: 2 MACs each per (query, key)
+  int64_t vision_merge_unit = 4;      // patches per merged token
+
+  // Prefill of n tokens after `cached` ones (causal attention included).
+  double prefill_macs(int64_t n, int64_t cached = 0) const;
+  // One image of `patches` patches (full attention among them included).
+  double image_macs(int64_t patches) const;
+};
+
 struct SequenceState;  // defined in the implementation
 
 // One conversation's state: KV cache (f32, planned for max_context tokens at creation),
@@ -150,6 +168,8 @@ class Model {
   int64_t temporal_patch_size() const; // 2
   int64_t merge_size() const;          // 2
   int64_t patch_dim() const;           // in_channels * temporal * patch^2 = 1536
+  // Costs of the weights as they run (after --weights conversion).
+  ModelCosts costs() const;
 
   // Runs the vision tower over all images at once (block-diagonal attention per image
   // and temporal slice). Validates grids (positive, divisible by the merge size) first.

@@ -140,12 +140,23 @@ TEST(BenchCli, RunsOnASynthesizedTinyModel) {
   EXPECT_EQ(j["prompt_tokens"], 100);
   EXPECT_EQ(j["generated_tokens"], 5);  // stop ids ignored: exactly N
   EXPECT_EQ(j["runs"], 1);              // the first of two runs is a warm-up
-  for (const char* key : {"image_ms", "prefill_tok_s", "decode_tok_s", "ttft_ms", "peak_rss_mb"})
+  for (const char* key : {"image_ms", "prefill_tok_s", "decode_tok_s", "ttft_ms", "peak_rss_mb",
+                          "image_gflop_s", "prefill_gflop_s", "decode_weight_gb_s"})
     EXPECT_GT(j[key].get<double>(), 0.0) << key;
-  // text only, human-readable output
-  r = run_command({KANTU_EXE, "bench", "-m", model, "--image-size", "0", "--gen-tokens", "3"});
+  // The weight bytes one decoded token reads: every text matrix incl. lm_head, BF16.
+  EXPECT_GT(j["decode_weight_bytes"].get<double>(), 2.0 * 151936 * 64);
+  // This machine's peaks (AVX2 probes; absent on a CPU without AVX2).
+  if (j.contains("machine")) {
+    for (const char* key : {"read_gb_s", "fma_gflop_s", "int8_gop_s"})
+      EXPECT_GT(j["machine"][key].get<double>(), 0.0) << key;
+  }
+  // text only, human-readable output, no probes
+  r = run_command({KANTU_EXE, "bench", "-m", model, "--image-size", "0", "--gen-tokens", "3",
+                   "--no-peaks"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decode"), std::string::npos);
+  EXPECT_NE(r.out.find("GB/s of weights"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("machine"), std::string::npos) << r.out;
   // bad input
   r = run_command({KANTU_EXE, "bench", "-m", dir + "/missing"});
   EXPECT_NE(r.exit_code, 0);
