@@ -13,6 +13,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
 #include "kernels/quant.h"
+#include "support/random_blocks.h"
 
 namespace kantu::kernels {
 namespace {
@@ -79,15 +80,21 @@ void GemmArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatmulBf16)->Name("gemm_bf16")->Apply(GemmArgs)->UseRealTime()->MinTime(0.5);
 
-// Block-quantized weights (random blocks via quantize_matrix from random floats).
+// Block-quantized weights: quantize_matrix from random floats where kantu has a quantizer
+// (Q8_0, Q4_0), random blocks otherwise (the K types come only from GGUF files).
 // args: dtype, rows, cols, n, threads. GB/s counts the weight bytes of the type.
 void BM_MatmulQuant(benchmark::State& state) {
   const DType dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
   ThreadPool* pool = pool_for(static_cast<int>(state.range(4)));
-  const std::vector<uint16_t> src = random_bf16(static_cast<size_t>(rows * cols), 1);
-  std::vector<uint8_t> w(dtype_bytes(dtype, rows * cols));
-  quantize_matrix(WeightMatrix{DType::kBF16, rows, cols, src.data()}, dtype, w.data(), pool);
+  std::vector<uint8_t> w;
+  if (can_quantize_to(dtype)) {
+    const std::vector<uint16_t> src = random_bf16(static_cast<size_t>(rows * cols), 1);
+    w.resize(dtype_bytes(dtype, rows * cols));
+    quantize_matrix(WeightMatrix{DType::kBF16, rows, cols, src.data()}, dtype, w.data(), pool);
+  } else {
+    w = test::random_blocks(dtype, rows, cols, 1);
+  }
   const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 2);
   std::vector<float> y(static_cast<size_t>(n * rows));
   const WeightMatrix m{dtype, rows, cols, w.data()};
@@ -104,11 +111,12 @@ void BM_MatmulQuant(benchmark::State& state) {
 }
 
 void QuantGemvArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kQ8_0, DType::kQ4_0})
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K})
     for (int threads : {1, 2}) {
       b->Args({static_cast<int64_t>(t), 6144, 2048, 1, threads});
       b->Args({static_cast<int64_t>(t), 2048, 6144, 1, threads});
       b->Args({static_cast<int64_t>(t), 6144, 2048, 4, threads});  // 4-stream batched decode
+      b->Args({static_cast<int64_t>(t), 151936, 2048, 1, threads});  // far larger than L3
     }
 }
 BENCHMARK(BM_MatmulQuant)->Name("gemv_quant")->Apply(QuantGemvArgs)->UseRealTime()->MinTime(0.5);

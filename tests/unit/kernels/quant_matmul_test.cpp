@@ -14,46 +14,16 @@
 #include "kernels/quant.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/ref.h"
+#include "support/random_blocks.h"
 
 namespace kantu::kernels {
 namespace {
 
-// Random blocks: random bytes everywhere, then sane f16 scales (random bytes there would give
-// infinities and NaNs, which no real file has).
-std::vector<uint8_t> random_blocks(DType dtype, int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<uint8_t> data(dtype_bytes(dtype, rows * cols));
-  for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
-  std::uniform_real_distribution<float> scale(0.002f, 0.02f);
-  auto set_f16 = [&](uint8_t* p) {
-    const uint16_t h = f32_to_f16(scale(rng));
-    std::memcpy(p, &h, 2);
-  };
-  const size_t bb = dtype_block_bytes(dtype);
-  for (size_t off = 0; off < data.size(); off += bb) {
-    uint8_t* blk = data.data() + off;
-    switch (dtype) {
-      case DType::kQ8_0:
-      case DType::kQ4_0:
-        set_f16(blk);
-        break;
-      case DType::kQ4_K:
-      case DType::kQ5_K:
-        set_f16(blk);
-        set_f16(blk + 2);
-        break;
-      default:
-        set_f16(blk + offsetof(quant::BlockQ6_K, d));
-        break;
-    }
-  }
-  return data;
-}
 
 void expect_quant_close(const KernelTable& table, DType dtype, int64_t n, int64_t rows, int64_t cols,
                   bool with_bias, ThreadPool* pool) {
   const uint32_t seed = static_cast<uint32_t>(n * 7919 + rows * 131 + cols) + static_cast<uint32_t>(dtype);
-  const std::vector<uint8_t> data = random_blocks(dtype, rows, cols, seed);
+  const std::vector<uint8_t> data = kantu::test::random_blocks(dtype, rows, cols, seed);
   const WeightMatrix m{dtype, rows, cols, data.data()};
   const std::vector<float> x = test::random_floats(static_cast<size_t>(n * cols), seed + 1);
   const std::vector<float> bias = test::random_floats(static_cast<size_t>(rows), seed + 2);
@@ -128,7 +98,7 @@ TEST(QuantMatmul, TheDecodePathIsExactOnIntegerActivations) {
   for (const KernelTable* table : test::simd_tables()) {
     for (DType dtype : kBlockTypes) {
       const int64_t cols = 512, rows = 7;
-      const std::vector<uint8_t> data = random_blocks(dtype, rows, cols, 99);
+      const std::vector<uint8_t> data = kantu::test::random_blocks(dtype, rows, cols, 99);
       const WeightMatrix m{dtype, rows, cols, data.data()};
       std::vector<float> x(cols);
       std::mt19937 rng(5);
