@@ -129,11 +129,11 @@ template <int NX, bool HasHigh, class Block>
 void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
   for (int64_t sb = 0; sb < nb; ++sb) {
     const Block& blk = w[sb];
-    uint8_t sc[8], m[8];
-    unpack_k_scales(blk.scales, sc, m);
+    uint64_t sc, m;
+    unpack_k_scales_words(blk.scales, &sc, &m);
     const __m256 d = _mm256_set1_ps(f16(blk.d)), dmin = _mm256_set1_ps(f16(blk.dmin));
-    const __m128i sc_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc));
-    const __m128i m_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+    const __m128i sc_bytes = _mm_cvtsi64_si128(static_cast<long long>(sc));
+    const __m128i m_bytes = _mm_cvtsi64_si128(static_cast<long long>(m));
     const __m256 scf = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc_bytes)));
     const __m256 mf = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m_bytes)));
     alignas(32) float scale[NX][8];
@@ -173,9 +173,12 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc<NX>& a
   const __m256i k32 = _mm256_set1_epi8(32);
   for (int64_t sb = 0; sb < nb; ++sb) {
     const BlockQ6_K& blk = w[sb];
-    const float d = f16(blk.d);
+    const __m256 d = _mm256_set1_ps(f16(blk.d));
     alignas(32) float scf[16];
-    for (int s = 0; s < 16; ++s) scf[s] = d * blk.scales[s];
+    for (int half = 0; half < 2; ++half) {
+      const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scales + 8 * half));
+      _mm256_store_ps(scf + 8 * half, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8))));
+    }
     for (int h = 0; h < 2; ++h) {
       const __m256i ql_lo = load32(blk.ql + 64 * h), ql_hi = load32(blk.ql + 64 * h + 32);
       const __m256i qh = load32(blk.qh + 32 * h);

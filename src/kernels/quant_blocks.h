@@ -66,4 +66,18 @@ inline void unpack_k_scales(const uint8_t* packed, uint8_t sc[8], uint8_t m[8]) 
   }
 }
 
+// unpack_k_scales as two little-endian words (byte j of *sc is sc[j]), computed with
+// whole-word masks: SIMD code can move them straight into a register, where eight byte
+// stores reloaded as one 8-byte load stall on store forwarding.
+inline void unpack_k_scales_words(const uint8_t* packed, uint64_t* sc, uint64_t* m) {
+  uint32_t u[3];
+  std::memcpy(u, packed, sizeof u);
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kTop2 = 0x03030303;
+  const uint32_t sc_lo = u[0] & kLow6, m_lo = u[1] & kLow6;
+  const uint32_t sc_hi = (u[2] & kLow4) | (((u[0] >> 6) & kTop2) << 4);
+  const uint32_t m_hi = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kTop2) << 4);
+  *sc = sc_lo | (static_cast<uint64_t>(sc_hi) << 32);
+  *m = m_lo | (static_cast<uint64_t>(m_hi) << 32);
+}
+
 }  // namespace kantu::kernels::quant

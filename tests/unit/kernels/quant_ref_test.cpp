@@ -65,6 +65,22 @@ TEST(QuantRef, Q4_KScalesMinsAndNibbles) {
   EXPECT_EQ(y[164], 1.f * 37 * 10 - 0.5f * 50);  // 345
 }
 
+TEST(QuantRef, KScaleWordsMatchTheByteUnpacking) {
+  uint32_t state = 12345;
+  for (int trial = 0; trial < 2000; ++trial) {
+    uint8_t packed[12];
+    for (uint8_t& b : packed) b = static_cast<uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+    uint8_t sc[8], m[8];
+    unpack_k_scales(packed, sc, m);
+    uint64_t sc_word, m_word;
+    unpack_k_scales_words(packed, &sc_word, &m_word);
+    for (int j = 0; j < 8; ++j) {
+      ASSERT_EQ(static_cast<uint8_t>(sc_word >> (8 * j)), sc[j]) << "trial " << trial << " j " << j;
+      ASSERT_EQ(static_cast<uint8_t>(m_word >> (8 * j)), m[j]) << "trial " << trial << " j " << j;
+    }
+  }
+}
+
 TEST(QuantRef, Q5_KAddsTheFifthBit) {
   BlockQ5_K b{};
   b.d = kOne;
