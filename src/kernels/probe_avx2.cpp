@@ -59,9 +59,10 @@ int32_t probe_int8_dot_avx2(int64_t iters, int32_t seed) {
                                      _mm256_add_epi32(_mm256_add_epi32(c3, c4), c5));
   alignas(32) int32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
-  int32_t total = 0;
-  for (int32_t v : lanes) total += v;
-  return total;
+  // The lanes wrap like the vector adds did; sum them the same way (signed overflow is UB).
+  uint32_t total = 0;
+  for (int32_t v : lanes) total += static_cast<uint32_t>(v);
+  return static_cast<int32_t>(total);
 }
 
 float probe_sum_avx2(const float* data, int64_t n) {

@@ -18,6 +18,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
+#include "runtime/new_folder.h"
 #include "runtime/synth.h"
 
 namespace kantu::runtime {
@@ -215,14 +216,7 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
                                   const std::string& out_dir, const SynthOptions& options) {
   Timer timer;
   const std::vector<SynthTensor> tensors = qwen3vl_tensors(config);
-  const fs::path out = fs::absolute(out_dir).lexically_normal();
-  if (out_dir.empty() || !out.has_filename())
-    fail(ErrorKind::kInvalidArgument, "--out must name a folder, got '", out_dir, "'");
-  if (fs::exists(out))
-    fail(ErrorKind::kInvalidArgument, "output folder ", out.string(),
-         " already exists; choose a new path");
-  if (!fs::is_directory(out.parent_path()))
-    fail(ErrorKind::kNotFound, "parent folder ", out.parent_path().string(), " does not exist");
+  const fs::path out = check_new_folder(out_dir);
   if (options.max_shard_bytes <= 0)
     fail(ErrorKind::kInvalidArgument, "max shard size must be positive");
 
@@ -263,11 +257,7 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
            report.bytes / 1e9, " GB, have ", free_bytes / 1e9, " GB");
   }
 
-  const fs::path tmp = out.parent_path() / (out.filename().string() + ".partial-" +
-                                            std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directory(tmp);
-  try {
+  write_folder_atomically(out, [&](const fs::path& tmp) {
     copy_tokenizer_files(tokenizer_dir, tmp);
     write_text(tmp / "config.json", config.dump(2) + "\n");
     write_text(tmp / "generation_config.json", generation_config().dump(2) + "\n");
@@ -278,12 +268,7 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
       Json index = {{"metadata", {{"total_size", report.bytes}}}, {"weight_map", weight_map}};
       write_text(tmp / "model.safetensors.index.json", index.dump(2) + "\n");
     }
-    fs::rename(tmp, out);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(tmp, ignored);
-    throw;
-  }
+  });
   report.seconds = timer.ms() / 1000.0;
   return report;
 }

@@ -2,8 +2,6 @@
 // name and file; values come from the same per-chunk generator as the safetensors
 // folder, converted to the tensor's storage type while streaming (threads fill chunks
 // and pwrite them), so memory stays at a few MB per thread.
-#include <unistd.h>
-
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include "core/timer.h"
 #include "formats/gguf_qwen3vl_names.h"
 #include "formats/gguf_writer.h"
+#include "runtime/new_folder.h"
 #include "runtime/synth.h"
 #include "runtime/synth_gguf_metadata.h"
 
@@ -82,19 +81,9 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
   if (vision.value("temporal_patch_size", 2) != 2)
     fail(ErrorKind::kUnsupported, "llama.cpp's layout needs temporal_patch_size 2");
 
-  const fs::path out = fs::absolute(out_dir).lexically_normal();
-  if (out_dir.empty() || !out.has_filename())
-    fail(ErrorKind::kInvalidArgument, "--out must name a folder, got '", out_dir, "'");
-  if (fs::exists(out))
-    fail(ErrorKind::kInvalidArgument, "output folder ", out.string(), " already exists; choose a new path");
-  if (!fs::is_directory(out.parent_path()))
-    fail(ErrorKind::kNotFound, "parent folder ", out.parent_path().string(), " does not exist");
-  const fs::path tmp =
-      out.parent_path() / (out.filename().string() + ".partial-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directory(tmp);
+  const fs::path out = check_new_folder(out_dir);
   SynthReport report;
-  try {
+  write_folder_atomically(out, [&](const fs::path& tmp) {
     GgufWriter text((tmp / "model.gguf").string());
     GgufWriter mmproj((tmp / "mmproj.gguf").string());
     add_qwen3vl_text_metadata(text, config, weights);
@@ -181,12 +170,7 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
     report.bytes = static_cast<int64_t>(fs::file_size(tmp / "model.gguf") +
                                         fs::file_size(tmp / "mmproj.gguf"));
     report.shards = 2;
-    fs::rename(tmp, out);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(tmp, ignored);
-    throw;
-  }
+  });
   report.seconds = timer.ms() / 1000.0;
   return report;
 }
