@@ -97,41 +97,34 @@ void tile_kernel(const float* a, int64_t lda, const float* b, int64_t ldb, int64
   }
 }
 
-// tile_kernel with the row count chosen at run time (1..kTileRows); lda == kPackedA reads A
-// as packed by pack_rows.
+// tile_kernel with the row count chosen at run time (1..kTileRows), for one A layout.
+template <int NB, bool kPacked>
+void run_tile_rows(int mr, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc,
+                   float* c, int64_t ldc, int n_valid, bool accumulate, const float* bias) {
+  switch (mr) {
+    case 1:
+      return tile_kernel<1, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    case 2:
+      return tile_kernel<2, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    case 3:
+      return tile_kernel<3, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    case 4:
+      return tile_kernel<4, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    case 5:
+      return tile_kernel<5, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+    default:
+      return tile_kernel<6, NB, kPacked>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+  }
+}
+
+// tile_kernel with the row count chosen at run time; lda == kPackedA reads A as packed by
+// pack_rows, any other lda as rows that far apart.
 template <int NB>
 void run_tile(int mr, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc,
               float* c, int64_t ldc, int n_valid, bool accumulate, const float* bias) {
-  if (lda == kPackedA) {
-    switch (mr) {
-      case 1:
-        return tile_kernel<1, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-      case 2:
-        return tile_kernel<2, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-      case 3:
-        return tile_kernel<3, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-      case 4:
-        return tile_kernel<4, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-      case 5:
-        return tile_kernel<5, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-      default:
-        return tile_kernel<6, NB, true>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    }
-  }
-  switch (mr) {
-    case 1:
-      return tile_kernel<1, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    case 2:
-      return tile_kernel<2, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    case 3:
-      return tile_kernel<3, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    case 4:
-      return tile_kernel<4, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    case 5:
-      return tile_kernel<5, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-    default:
-      return tile_kernel<6, NB, false>(a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
-  }
+  if (lda == kPackedA)
+    return run_tile_rows<NB, true>(mr, a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
+  run_tile_rows<NB, false>(mr, a, lda, b, ldb, kc, c, ldc, n_valid, accumulate, bias);
 }
 
 }  // namespace kantu::kernels::avx2
