@@ -33,15 +33,11 @@ void weight_row_to_f32(const WeightMatrix& w, int64_t row, float* out) {
       return halves_to_f32<bf16_to_f32>(base + row * w.cols * 2, w.cols, out);
     case DType::kF16:
       return halves_to_f32<f16_to_f32>(base + row * w.cols * 2, w.cols, out);
-    case DType::kQ8_0:
-    case DType::kQ4_0:
-    case DType::kQ4_K:
-    case DType::kQ5_K:
-    case DType::kQ6_K:
-      return dequantize_row(w.dtype, base + row * dtype_bytes(w.dtype, w.cols), out, w.cols);
     default:
-      fail(ErrorKind::kUnsupported, "weight type ", dtype_name(w.dtype),
-           " has no float32 conversion");
+      if (!dtype_is_quantized(w.dtype))
+        fail(ErrorKind::kUnsupported, "weight type ", dtype_name(w.dtype),
+             " has no float32 conversion");
+      return dequantize_row(w.dtype, base + row * dtype_bytes(w.dtype, w.cols), out, w.cols);
   }
 }
 
