@@ -1,15 +1,32 @@
 // AVX-512 (F + BW + VL) kernels: the *_avx512.cpp files. The AVX-512 table starts as the
 // AVX2 one (every AVX-512 CPU runs AVX2) and replaces the ops that gain from 16-wide
-// registers. Only dispatch.cpp calls fill_table, after CPUID said the CPU can run them.
+// registers; the optional extensions (VNNI, BF16) pick variants. Only dispatch.cpp calls
+// avx512::fill_table, after CPUID said the CPU can run them.
+//
+// The tests also build these sources with SIMDe in place of the AVX-512 instructions
+// (KANTU_AVX512_EMULATED, see avx512_intrinsics.h): the same functions then live in
+// namespace avx512_emulated and run on any AVX2 CPU.
 #pragma once
 
+#include "kernels/cpu_features.h"
 #include "kernels/dispatch.h"
 
-namespace kantu::kernels::avx512 {
+#if defined(KANTU_AVX512_EMULATED)
+#define KANTU_AVX512_NS avx512_emulated
+#else
+#define KANTU_AVX512_NS avx512
+#endif
 
-void fill_table(KernelTable* table);
+namespace kantu::kernels::KANTU_AVX512_NS {
+
+// Replaces the ops of `table` that have AVX-512 versions, with the variants `cpu` can run.
+void fill_table(KernelTable* table, const CpuFeatures& cpu);
 
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool);
 
-}  // namespace kantu::kernels::avx512
+}  // namespace kantu::kernels::KANTU_AVX512_NS
+
+namespace kantu::kernels::avx512_emulated {
+void fill_table(KernelTable* table, const CpuFeatures& cpu);
+}  // namespace kantu::kernels::avx512_emulated

@@ -1,8 +1,8 @@
 // Which ops have an AVX-512 version. Not compiled with AVX-512 flags: it only takes addresses.
 #include "kernels/avx512.h"
 
-namespace kantu::kernels::avx512 {
+namespace kantu::kernels::KANTU_AVX512_NS {
 
-void fill_table(KernelTable* table) { table->matmul = matmul; }
+void fill_table(KernelTable* table, const CpuFeatures& /*cpu*/) { table->matmul = matmul; }
 
-}  // namespace kantu::kernels::avx512
+}  // namespace kantu::kernels::KANTU_AVX512_NS

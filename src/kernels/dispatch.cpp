@@ -36,7 +36,7 @@ KernelTable make_avx2_table() {
 KernelTable make_avx512_table() {
   KernelTable t = make_avx2_table();
   t.isa = Isa::kAvx512;
-  avx512::fill_table(&t);
+  avx512::fill_table(&t, cpu_features());
   return t;
 }
 

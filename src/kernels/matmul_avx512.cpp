@@ -13,8 +13,6 @@
 // (maybe-)uninitialized warnings flag once inlined here; they are not our variables.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -23,13 +21,16 @@
 #include "kernels/gemm_tasks.h"
 #include "kernels/gemm_tile_avx2.h"
 
+// Last: in the emulated build it redefines intrinsic names.
+#include "kernels/avx512_intrinsics.h"
+
 // This file is compiled with the AVX2 flags and switches AVX-512 on only here, after every
 // include: inline functions and templates from headers (std::vector, avx2::pack_panel ...)
 // are emitted as weak symbols shared with other files, and the linker keeps one copy, so
 // they must not contain AVX-512 instructions (an AVX2-only CPU would fault in them).
-#pragma GCC target("avx512f,avx512bw,avx512vl")
+KANTU_AVX512_TARGET("avx512f,avx512bw,avx512vl")
 
-namespace kantu::kernels::avx512 {
+namespace kantu::kernels::KANTU_AVX512_NS {
 namespace {
 
 using avx2::aligned_scratch;
@@ -221,4 +222,4 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
   }
 }
 
-}  // namespace kantu::kernels::avx512
+}  // namespace kantu::kernels::KANTU_AVX512_NS

@@ -9,6 +9,7 @@
 
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/avx512.h"
 #include "kernels/dispatch.h"
 
 namespace kantu::kernels::test {
@@ -21,11 +22,39 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f
   return v;
 }
 
-// Every non-scalar table this CPU can run (the ones to check against the reference).
+// The AVX-512 kernels built over SIMDe (kernels/avx512_intrinsics.h), with and without the
+// optional extensions: they run on any AVX2 CPU, so every variant is checked here even
+// where the CPU has no AVX-512.
+inline std::vector<const KernelTable*> emulated_avx512_tables() {
+  static const std::vector<KernelTable> tables = [] {
+    std::vector<KernelTable> out;
+    const KernelTable* avx2 = kernels_for(Isa::kAvx2);
+    if (avx2 == nullptr) return out;  // the emulation is AVX2 code
+    for (int variant = 0; variant < 3; ++variant) {
+      CpuFeatures cpu;
+      cpu.avx2 = cpu.fma = cpu.f16c = true;
+      cpu.avx512f = cpu.avx512bw = cpu.avx512vl = true;
+      cpu.avx512vnni = variant >= 1;
+      cpu.avx512bf16 = variant >= 2;
+      KernelTable t = *avx2;
+      t.isa = Isa::kAvx512;
+      avx512_emulated::fill_table(&t, cpu);
+      out.push_back(t);
+    }
+    return out;
+  }();
+  std::vector<const KernelTable*> out;
+  for (const KernelTable& t : tables) out.push_back(&t);
+  return out;
+}
+
+// Every non-scalar table this CPU can run (the ones to check against the reference), then
+// the emulated AVX-512 variants.
 inline std::vector<const KernelTable*> simd_tables() {
   std::vector<const KernelTable*> out;
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
     if (const KernelTable* t = kernels_for(isa)) out.push_back(t);
+  for (const KernelTable* t : emulated_avx512_tables()) out.push_back(t);
   return out;
 }
 

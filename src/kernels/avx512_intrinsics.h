@@ -1,0 +1,94 @@
+// The AVX-512 intrinsics of the *_avx512.cpp files: the compiler's own, or, when
+// KANTU_AVX512_EMULATED is defined, SIMDe's portable versions. The emulated build compiles
+// the same kernel sources a second time (namespace kantu::kernels::avx512_emulated, AVX2
+// flags, no AVX-512 instruction anywhere), so the tests run every AVX-512 kernel against
+// the scalar reference on CPUs without AVX-512. Include after every other header, before
+// the `#pragma GCC target` line, and use KANTU_AVX512_TARGET for that pragma.
+#pragma once
+
+#include <immintrin.h>
+
+#if defined(KANTU_AVX512_EMULATED)
+
+#include <cstdint>
+#include <cstring>
+
+// With immintrin.h included first, SIMDe takes GCC's own vector types (__m512 ...) as its
+// types, so kernel code and SIMDe agree on them.
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+
+#define KANTU_AVX512_NS avx512_emulated
+
+// The few intrinsics the kernels use that SIMDe 0.7 lacks, written plainly: this is the
+// definition of the instruction the tests hold the kernels to, not a fast path.
+namespace kantu::kernels::avx512_emulated::intrinsics {
+
+inline simde__m512 maskz_loadu_ps(uint16_t m, const void* p) {
+  float v[16] = {};
+  for (int l = 0; l < 16; ++l)
+    if (m >> l & 1) std::memcpy(&v[l], static_cast<const float*>(p) + l, sizeof(float));
+  return simde_mm512_loadu_ps(v);
+}
+inline void mask_storeu_ps(void* p, uint16_t m, simde__m512 a) {
+  float v[16];
+  simde_mm512_storeu_ps(v, a);
+  for (int l = 0; l < 16; ++l)
+    if (m >> l & 1) std::memcpy(static_cast<float*>(p) + l, &v[l], sizeof(float));
+}
+inline simde__m256i maskz_loadu_epi16_256(uint16_t m, const void* p) {
+  uint16_t v[16] = {};
+  for (int l = 0; l < 16; ++l)
+    if (m >> l & 1) std::memcpy(&v[l], static_cast<const uint16_t*>(p) + l, sizeof(uint16_t));
+  return simde_mm256_loadu_si256(v);
+}
+inline simde__m512i maskz_loadu_epi8(uint64_t m, const void* p) {
+  uint8_t v[64] = {};
+  for (int l = 0; l < 64; ++l)
+    if (m >> l & 1) v[l] = static_cast<const uint8_t*>(p)[l];
+  return simde_mm512_loadu_si512(v);
+}
+inline float reduce_add_ps(simde__m512 a) {
+  float v[16];
+  simde_mm512_storeu_ps(v, a);
+  // The hardware-free reduction order of GCC's _mm512_reduce_add_ps (halving tree).
+  for (int width = 8; width >= 1; width /= 2)
+    for (int l = 0; l < width; ++l) v[l] += v[l + width];
+  return v[0];
+}
+inline simde__m512i cvtepu16_epi32(simde__m256i a) {
+  uint16_t in[16];
+  simde_mm256_storeu_si256(in, a);
+  uint32_t out[16];
+  for (int l = 0; l < 16; ++l) out[l] = in[l];
+  return simde_mm512_loadu_si512(out);
+}
+inline simde__m512 cvtph_ps(simde__m256i a) {
+  return simde_mm512_insertf32x8(
+      simde_mm512_castps256_ps512(_mm256_cvtph_ps(_mm256_castsi256_si128(a))),
+      _mm256_cvtph_ps(_mm256_extracti128_si256(a, 1)), 1);
+}
+
+}  // namespace kantu::kernels::avx512_emulated::intrinsics
+
+#define _mm512_maskz_loadu_ps(m, p) ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_ps(m, p)
+#define _mm512_mask_storeu_ps(p, m, a) \
+  ::kantu::kernels::avx512_emulated::intrinsics::mask_storeu_ps(p, m, a)
+#define _mm256_maskz_loadu_epi16(m, p) \
+  ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi16_256(m, p)
+#define _mm512_maskz_loadu_epi8(m, p) \
+  ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi8(m, p)
+#define _mm512_reduce_add_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::reduce_add_ps(a)
+#define _mm512_cvtepu16_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepu16_epi32(a)
+#define _mm512_cvtph_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtph_ps(a)
+
+// No target switch: the emulated kernels are plain AVX2 code.
+#define KANTU_AVX512_TARGET(features)
+
+#else
+
+#define KANTU_AVX512_NS avx512
+#define KANTU_AVX512_PRAGMA(x) _Pragma(#x)
+#define KANTU_AVX512_TARGET(features) KANTU_AVX512_PRAGMA(GCC target(features))
+
+#endif
