@@ -22,8 +22,19 @@ namespace kantu::kernels::KANTU_AVX512_NS {
 // Replaces the ops of `table` that have AVX-512 versions, with the variants `cpu` can run.
 void fill_table(KernelTable* table, const CpuFeatures& cpu);
 
+// kernels::matmul; block-quantized weights use the AVX-512 BW integer dot products.
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool);
+// The same with VNNI's integer dot products (CPUs with AVX-512 VNNI).
+void matmul_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                 ThreadPool* pool);
+
+// The decode GEMV (1 <= n <= 4) for block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K),
+// without and with VNNI (quant_gemv_avx512.h).
+void gemv_quant(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                ThreadPool* pool);
+void gemv_quant_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
+                     float* y, ThreadPool* pool);
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS
 

@@ -69,6 +69,21 @@ inline simde__m512 cvtph_ps(simde__m256i a) {
       _mm256_cvtph_ps(_mm256_extracti128_si256(a, 1)), 1);
 }
 
+inline simde__m512 cvtepi32_ps(simde__m512i a) {
+  int32_t in[16];
+  simde_mm512_storeu_si512(in, a);
+  float out[16];
+  for (int l = 0; l < 16; ++l) out[l] = static_cast<float>(in[l]);
+  return simde_mm512_loadu_ps(out);
+}
+inline simde__m512i cvtepi8_epi32(simde__m128i a) {
+  int8_t in[16];
+  simde_mm_storeu_si128(in, a);
+  int32_t out[16];
+  for (int l = 0; l < 16; ++l) out[l] = in[l];
+  return simde_mm512_loadu_si512(out);
+}
+
 }  // namespace kantu::kernels::avx512_emulated::intrinsics
 
 #define _mm512_maskz_loadu_ps(m, p) ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_ps(m, p)
@@ -80,6 +95,11 @@ inline simde__m512 cvtph_ps(simde__m256i a) {
   ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi8(m, p)
 #define _mm512_reduce_add_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::reduce_add_ps(a)
 #define _mm512_cvtepu16_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepu16_epi32(a)
+#define _mm512_cvtepi32_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepi32_ps(a)
+#define _mm512_cvtepi8_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepi8_epi32(a)
+// SIMDe 0.7.4's alias of this one takes the masked form's four arguments.
+#undef _mm512_madd_epi16
+#define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
 #define _mm512_cvtph_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtph_ps(a)
 
 // No target switch: the emulated kernels are plain AVX2 code.

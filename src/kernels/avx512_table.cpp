@@ -3,6 +3,8 @@
 
 namespace kantu::kernels::KANTU_AVX512_NS {
 
-void fill_table(KernelTable* table, const CpuFeatures& /*cpu*/) { table->matmul = matmul; }
+void fill_table(KernelTable* table, const CpuFeatures& cpu) {
+  table->matmul = cpu.avx512vnni ? matmul_vnni : matmul;
+}
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS

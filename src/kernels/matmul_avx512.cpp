@@ -6,7 +6,8 @@
 //  - n >= 4: Goto-style blocking; weight panels are converted and packed by the AVX2
 //    packer (16 rows, k-major), and a 12 x 32 register tile (24 zmm accumulators, two
 //    panels per tile) runs over the x rows.
-// Other weight types (quantized) go to the AVX2 kernels.
+// Block-quantized weights: the decode GEMV is quant_gemv_avx512.h's (with or without VNNI,
+// as the table chose); prefill goes to the AVX2 GEMM over dequantized slices.
 // Products are float32 FMAs like the reference (no BF16 dot-product instructions: they
 // would round the activations to bf16 and break the f32 conformance budget).
 // GCC 12's AVX-512 intrinsics pass an `_mm512_undefined_*()` operand that its own
@@ -20,6 +21,7 @@
 #include "kernels/avx512.h"
 #include "kernels/gemm_tasks.h"
 #include "kernels/gemm_tile_avx2.h"
+#include "kernels/matmul_avx2.h"
 
 // Last: in the emulated build it redefines intrinsic names.
 #include "kernels/avx512_intrinsics.h"
@@ -206,8 +208,13 @@ void matmul_typed(const float* x, int64_t n, const WeightMatrix& w, const float*
 
 }  // namespace
 
-void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
-            ThreadPool* pool) {
+namespace {
+
+using QuantGemv = void (*)(const float*, int64_t, const WeightMatrix&, const float*, float*,
+                           ThreadPool*);
+
+void matmul_with(QuantGemv quant_gemv, const float* x, int64_t n, const WeightMatrix& w,
+                 const float* bias, float* y, ThreadPool* pool) {
   // cols == 0 has nothing to multiply: the AVX2 path writes the bias (or zeros).
   if (w.cols == 0) return avx2::matmul(x, n, w, bias, y, pool);
   switch (w.dtype) {
@@ -218,8 +225,24 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
     case DType::kF32:
       return matmul_typed<F32x16>(x, n, w, bias, y, pool);
     default:
+      // Block-quantized: the decode GEMV here; prefill (the float GEMM over dequantized
+      // slices) stays with AVX2.
+      if (dtype_is_quantized(w.dtype) && n >= 1 && n <= avx2::kGemvMaxRows)
+        return quant_gemv(x, n, w, bias, y, pool);
       return avx2::matmul(x, n, w, bias, y, pool);
   }
+}
+
+}  // namespace
+
+void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+            ThreadPool* pool) {
+  matmul_with(gemv_quant, x, n, w, bias, y, pool);
+}
+
+void matmul_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                 ThreadPool* pool) {
+  matmul_with(gemv_quant_vnni, x, n, w, bias, y, pool);
 }
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS
