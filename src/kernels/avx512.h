@@ -28,6 +28,9 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
 // The same with VNNI's integer dot products (CPUs with AVX-512 VNNI).
 void matmul_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                  ThreadPool* pool);
+// The same, and BF16 weights in decode with AVX-512 BF16's dot products (gemv_bf16_dot).
+void matmul_vnni_bf16(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
+                      float* y, ThreadPool* pool);
 
 // The decode GEMV (1 <= n <= 4) for block-quantized weights (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K),
 // without and with VNNI (quant_gemv_avx512.h).
@@ -35,6 +38,9 @@ void gemv_quant(const float* x, int64_t n, const WeightMatrix& w, const float* b
                 ThreadPool* pool);
 void gemv_quant_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
                      float* y, ThreadPool* pool);
+// The decode GEMV (1 <= n <= 3) for BF16 weights with vdpbf16ps (matmul_bf16dot_avx512.cpp).
+void gemv_bf16_dot(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                   ThreadPool* pool);
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS
 

@@ -42,11 +42,33 @@ inline simde__m256i maskz_loadu_epi16_256(uint16_t m, const void* p) {
     if (m >> l & 1) std::memcpy(&v[l], static_cast<const uint16_t*>(p) + l, sizeof(uint16_t));
   return simde_mm256_loadu_si256(v);
 }
-inline simde__m512i maskz_loadu_epi8(uint64_t m, const void* p) {
-  uint8_t v[64] = {};
-  for (int l = 0; l < 64; ++l)
-    if (m >> l & 1) v[l] = static_cast<const uint8_t*>(p)[l];
+inline simde__m512i maskz_loadu_epi16(uint32_t m, const void* p) {
+  uint16_t v[32] = {};
+  for (int l = 0; l < 32; ++l)
+    if (m >> l & 1) std::memcpy(&v[l], static_cast<const uint16_t*>(p) + l, sizeof(uint16_t));
   return simde_mm512_loadu_si512(v);
+}
+// float32 -> bf16 as vcvtne2ps2bf16 does it: round to nearest even, denormal inputs as
+// (signed) zero, NaN kept quiet; b's 16 values go to the upper half, a's to the lower.
+inline uint16_t bf16_rne(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  if ((bits & 0x7F800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+inline simde__m512bh cvtne2ps_pbh(simde__m512 b, simde__m512 a) {
+  float fa[16], fb[16];
+  simde_mm512_storeu_ps(fa, a);
+  simde_mm512_storeu_ps(fb, b);
+  uint16_t out[32];
+  for (int l = 0; l < 16; ++l) {
+    out[l] = bf16_rne(fa[l]);
+    out[16 + l] = bf16_rne(fb[l]);
+  }
+  simde__m512bh r;
+  std::memcpy(&r, out, sizeof(r));
+  return r;
 }
 inline float reduce_add_ps(simde__m512 a) {
   float v[16];
@@ -91,8 +113,9 @@ inline simde__m512i cvtepi8_epi32(simde__m128i a) {
   ::kantu::kernels::avx512_emulated::intrinsics::mask_storeu_ps(p, m, a)
 #define _mm256_maskz_loadu_epi16(m, p) \
   ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi16_256(m, p)
-#define _mm512_maskz_loadu_epi8(m, p) \
-  ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi8(m, p)
+#define _mm512_maskz_loadu_epi16(m, p) \
+  ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi16(m, p)
+#define _mm512_cvtne2ps_pbh(b, a) ::kantu::kernels::avx512_emulated::intrinsics::cvtne2ps_pbh(b, a)
 #define _mm512_reduce_add_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::reduce_add_ps(a)
 #define _mm512_cvtepu16_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepu16_epi32(a)
 #define _mm512_cvtepi32_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepi32_ps(a)

@@ -4,7 +4,12 @@
 namespace kantu::kernels::KANTU_AVX512_NS {
 
 void fill_table(KernelTable* table, const CpuFeatures& cpu) {
-  table->matmul = cpu.avx512vnni ? matmul_vnni : matmul;
+  // Every CPU with AVX-512 BF16 so far also has VNNI (Cooper Lake, Sapphire Rapids, Zen 4);
+  // one without gets the plain variant.
+  if (!cpu.avx512vnni)
+    table->matmul = matmul;
+  else
+    table->matmul = cpu.avx512bf16 ? matmul_vnni_bf16 : matmul_vnni;
 }
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS

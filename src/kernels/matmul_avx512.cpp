@@ -8,8 +8,9 @@
 //    panels per tile) runs over the x rows.
 // Block-quantized weights: the decode GEMV is quant_gemv_avx512.h's (with or without VNNI,
 // as the table chose); prefill goes to the AVX2 GEMM over dequantized slices.
-// Products are float32 FMAs like the reference (no BF16 dot-product instructions: they
-// would round the activations to bf16 and break the f32 conformance budget).
+// Products are float32 FMAs like the reference. CPUs with AVX-512 BF16 run the BF16 decode
+// GEMV with its dot products instead (matmul_bf16dot_avx512.cpp: x split into two bf16
+// parts, so nothing is lost to the f32 budget).
 // GCC 12's AVX-512 intrinsics pass an `_mm512_undefined_*()` operand that its own
 // (maybe-)uninitialized warnings flag once inlined here; they are not our variables.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -242,6 +243,13 @@ void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
 
 void matmul_vnni(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                  ThreadPool* pool) {
+  matmul_with(gemv_quant_vnni, x, n, w, bias, y, pool);
+}
+
+void matmul_vnni_bf16(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
+                      float* y, ThreadPool* pool) {
+  if (w.dtype == DType::kBF16 && w.cols > 0 && n >= 1 && n <= 3)
+    return gemv_bf16_dot(x, n, w, bias, y, pool);
   matmul_with(gemv_quant_vnni, x, n, w, bias, y, pool);
 }
 
