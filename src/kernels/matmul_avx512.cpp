@@ -65,14 +65,21 @@ struct F32x16 {
   static __m512 load(const T* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 };
 
-// y[i * ldy + j] = x_i · w_j (+ bias_j) for i < NX, j < R.
+// y[i * ldy + j] = x_i · w_j (+ bias_j) for i < NX, j < R. next (or nullptr): the
+// following R rows, prefetched meanwhile (see matmul_gemv_avx2.cpp).
 template <class L, int NX, int R>
 void dot_block(const float* x, int64_t cols, const typename L::T* w, const float* bias, float* y,
-               int64_t ldy) {
+               int64_t ldy, const typename L::T* next) {
+  constexpr int kStepBytes = R * 16 * sizeof(typename L::T);  // of the block per step
+  const char* pf = reinterpret_cast<const char*>(next);
   __m512 acc[NX][R];
   for (int i = 0; i < NX; ++i)
     for (int j = 0; j < R; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < cols; c += 16) {
+    if (pf != nullptr) {
+      const char* at = pf + c * R * static_cast<int64_t>(sizeof(typename L::T));
+      for (int b = 0; b < kStepBytes; b += 64) _mm_prefetch(at + b, _MM_HINT_T0);
+    }
     const __mmask16 m = cols - c >= 16 ? kAll : tail_mask(cols - c);
     __m512 xv[NX];
     for (int i = 0; i < NX; ++i) xv[i] = _mm512_maskz_loadu_ps(m, x + i * cols + c);
@@ -91,9 +98,10 @@ void gemv_range(const float* x, int64_t rows, int64_t cols, const typename L::T*
                 const float* bias, float* y, int64_t r0, int64_t r1) {
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4)
-    dot_block<L, NX, 4>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_block<L, NX, 4>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
+                        r + 8 <= r1 ? w + (r + 4) * cols : nullptr);
   for (; r < r1; ++r)
-    dot_block<L, NX, 1>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_block<L, NX, 1>(x, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows, nullptr);
 }
 
 template <class L>

@@ -74,13 +74,17 @@ const __m512i* split_x(const float* x, int64_t n, int64_t cols) {
 }
 
 // y[i * ldy + j] = x_i · w_j (+ bias_j) for i < NX, j < R.
+// next (or nullptr): the following R rows, prefetched meanwhile (see matmul_gemv_avx2.cpp).
 template <int NX, int R>
 void dot_block(const __m512i* xs, int64_t chunks, int64_t cols, const uint16_t* w,
-               const float* bias, float* y, int64_t ldy) {
+               const float* bias, float* y, int64_t ldy, const uint16_t* next) {
+  const char* pf = reinterpret_cast<const char*>(next);
   __m512 acc[NX][R];
   for (int i = 0; i < NX; ++i)
     for (int j = 0; j < R; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < chunks; ++c) {
+    if (pf != nullptr)  // R rows x 64 bytes of the block per step
+      for (int b = 0; b < R; ++b) _mm_prefetch(pf + (c * R + b) * 64, _MM_HINT_T0);
     const __mmask32 m = chunk_mask(cols - c * kChunk);
     __m512bh hi[NX], lo[NX];
     for (int i = 0; i < NX; ++i) {
@@ -106,9 +110,11 @@ void rows_range(const __m512i* xs, int64_t rows, int64_t cols, const uint16_t* w
   const int64_t chunks = (cols + kChunk - 1) / kChunk;
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4)
-    dot_block<NX, 4>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_block<NX, 4>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
+                     r + 8 <= r1 ? w + (r + 4) * cols : nullptr);
   for (; r < r1; ++r)
-    dot_block<NX, 1>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows);
+    dot_block<NX, 1>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
+                     nullptr);
 }
 
 }  // namespace
