@@ -2,8 +2,9 @@
 // KANTU_AVX512_EMULATED is defined, SIMDe's portable versions. The emulated build compiles
 // the same kernel sources a second time (namespace kantu::kernels::avx512_emulated, AVX2
 // flags, no AVX-512 instruction anywhere), so the tests run every AVX-512 kernel against
-// the scalar reference on CPUs without AVX-512. Include after every other header, before
-// the `#pragma GCC target` line, and use KANTU_AVX512_TARGET for that pragma.
+// the scalar reference on CPUs without AVX-512 (the namespace: KANTU_AVX512_NS, avx512.h).
+// Include after every other header, and switch AVX-512 on with KANTU_AVX512_TARGET(...),
+// which is empty in the emulated build.
 #pragma once
 
 #include <immintrin.h>
@@ -17,8 +18,6 @@
 // types, so kernel code and SIMDe agree on them.
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
-
-#define KANTU_AVX512_NS avx512_emulated
 
 // The few intrinsics the kernels use that SIMDe 0.7 lacks, written plainly: this is the
 // definition of the instruction the tests hold the kernels to, not a fast path.
@@ -73,7 +72,7 @@ inline simde__m512bh cvtne2ps_pbh(simde__m512 b, simde__m512 a) {
 inline float reduce_add_ps(simde__m512 a) {
   float v[16];
   simde_mm512_storeu_ps(v, a);
-  // The hardware-free reduction order of GCC's _mm512_reduce_add_ps (halving tree).
+  // In the order of GCC's _mm512_reduce_add_ps (halving tree).
   for (int width = 8; width >= 1; width /= 2)
     for (int l = 0; l < width; ++l) v[l] += v[l + width];
   return v[0];
@@ -130,7 +129,6 @@ inline simde__m512i cvtepi8_epi32(simde__m128i a) {
 
 #else
 
-#define KANTU_AVX512_NS avx512
 #define KANTU_AVX512_PRAGMA(x) _Pragma(#x)
 #define KANTU_AVX512_TARGET(features) KANTU_AVX512_PRAGMA(GCC target(features))
 

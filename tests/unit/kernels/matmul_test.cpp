@@ -121,5 +121,17 @@ TEST(Matmul, PublicEntryPointUsesTheChosenTable) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4);
 }
 
+TEST(Matmul, EachAvx512VariantHasItsOwnMatmul) {
+  // The emulated tables stand for AVX-512 F+BW+VL, +VNNI and +VNNI+BF16: the tests above
+  // only cover the VNNI and BF16 kernels if fill_table really picks them by the features.
+  const std::vector<const KernelTable*> tables = test::emulated_avx512_tables();
+  if (tables.empty()) GTEST_SKIP() << "the emulated AVX-512 kernels need an AVX2 CPU";
+  ASSERT_EQ(tables.size(), 3u);
+  EXPECT_NE(tables[0]->matmul, tables[1]->matmul);
+  EXPECT_NE(tables[1]->matmul, tables[2]->matmul);
+  EXPECT_NE(tables[0]->matmul, tables[2]->matmul);
+  EXPECT_NE(tables[0]->matmul, kernels_for(Isa::kAvx2)->matmul);
+}
+
 }  // namespace
 }  // namespace kantu::kernels
