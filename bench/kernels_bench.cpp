@@ -67,6 +67,7 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
     b->Args({151936, 2048, 1, threads});
     // Batched decode (continuous batching in the server): 2, 4 and 8 sequences.
     for (int n : {2, 4, 8}) b->Args({6144, 2048, n, threads});
+    b->Args({151936, 2048, 4, threads});  // 4 sequences, weights far larger than L3
   }
 }
 BENCHMARK(BM_MatmulBf16)->Name("gemv_bf16")->Apply(GemvArgs)->UseRealTime()->MinTime(0.5);

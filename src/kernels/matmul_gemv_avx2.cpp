@@ -19,9 +19,14 @@ void dot_block(const float* x, int64_t cols, const typename L::T* w, const float
                float* y, int64_t ldy, const typename L::T* next) {
   constexpr int kStepBytes = R * 8 * U * sizeof(typename L::T);  // of the block per step
   const char* pf = reinterpret_cast<const char*>(next);
+  // Every loop over U, NX, R unrolled (forced: GCC leaves some of them rolled, and then the
+  // accumulators live in memory), so the accumulators stay in registers.
   __m256 acc[U][NX][R];
+#pragma GCC unroll 4
   for (int u = 0; u < U; ++u)
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i)
+#pragma GCC unroll 4
       for (int j = 0; j < R; ++j) acc[u][i][j] = _mm256_setzero_ps();
   int64_t c = 0;
   for (; c + 8 * U <= cols; c += 8 * U) {
@@ -29,31 +34,43 @@ void dot_block(const float* x, int64_t cols, const typename L::T* w, const float
       const char* at = pf + c * R * static_cast<int64_t>(sizeof(typename L::T));
       for (int b = 0; b < kStepBytes; b += 64) _mm_prefetch(at + b, _MM_HINT_T0);
     }
+#pragma GCC unroll 4
     for (int u = 0; u < U; ++u) {
       __m256 xv[NX];
+#pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) xv[i] = _mm256_loadu_ps(x + i * cols + c + 8 * u);
+#pragma GCC unroll 4
       for (int j = 0; j < R; ++j) {
         const __m256 wv = L::load8(w + j * cols + c + 8 * u);
+#pragma GCC unroll 4
         for (int i = 0; i < NX; ++i) acc[u][i][j] = _mm256_fmadd_ps(xv[i], wv, acc[u][i][j]);
       }
     }
   }
   for (; c + 8 <= cols; c += 8) {
     __m256 xv[NX];
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) xv[i] = _mm256_loadu_ps(x + i * cols + c);
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) {
       const __m256 wv = L::load8(w + j * cols + c);
+#pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) acc[0][i][j] = _mm256_fmadd_ps(xv[i], wv, acc[0][i][j]);
     }
   }
+#pragma GCC unroll 4
   for (int u = 1; u < U; ++u)
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i)
+#pragma GCC unroll 4
       for (int j = 0; j < R; ++j) acc[0][i][j] = _mm256_add_ps(acc[0][i][j], acc[u][i][j]);
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i) {
     float sums[R];
     if constexpr (R == 4) {
       _mm_storeu_ps(sums, hsum4(acc[0][i][0], acc[0][i][1], acc[0][i][2], acc[0][i][3]));
     } else {
+#pragma GCC unroll 4
       for (int j = 0; j < R; ++j) sums[j] = hsum(acc[0][i][j]);
     }
     for (int j = 0; j < R; ++j) {
