@@ -51,6 +51,7 @@ struct Acc512 {
   __m256 offset[NX];      // K-quant mins, 8 groups per vector
   float scalar_offset[NX];  // Q4_0's 8·Σ x
   Acc512() {
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       v[i][0] = v[i][1] = _mm512_setzero_ps();
       offset[i] = _mm256_setzero_ps();
@@ -77,6 +78,7 @@ const float* block_scales(const Block* w, int64_t nb, const QuantizedActs& a, bo
   float* scales = avx2::aligned_scratch(scale_scratch(), static_cast<size_t>((NX + 1) * stride + 16));
   float* dw = scales + NX * stride;
   for (int64_t b = 0; b < nb; ++b) dw[b] = avx2::f16(w[b].d);
+  #pragma GCC unroll 4
   for (int i = 0; i < NX; ++i) {
     const float* dx = a.d + i * a.blocks_per_row;
     const float* sx = a.s + i * a.blocks_per_row;
@@ -111,6 +113,7 @@ void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
     const __m512i wq = pair ? both_halves(lo, avx2::load32(w[b + 1].qs)) : low_half_only(lo);
     const __m512i wabs = _mm512_abs_epi8(wq);
     const __mmask64 negative = _mm512_movepi8_mask(wq);
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512i x = pair ? pair_x(a, i, b) : low_x(a, i, b);
       const __m512i xs = _mm512_mask_sub_epi8(x, negative, zero, x);
@@ -130,6 +133,7 @@ void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
     const bool pair = b + 1 < nb;
     const __m256i lo = avx2::unpack_nibbles(w[b].qs);
     const __m512i q = pair ? both_halves(lo, avx2::unpack_nibbles(w[b + 1].qs)) : low_half_only(lo);
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512i x = pair ? pair_x(a, i, b) : low_x(a, i, b);
       const __m512 p = _mm512_cvtepi32_ps(Dot::dot(zero, q, x));
@@ -156,6 +160,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc
     const __m256 mf =
         _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(m)))));
     __m512 scale[NX];
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const int64_t xb = i * a.blocks_per_row + 8 * sb;
       scale[i] = _mm512_castps256_ps512(_mm256_mul_ps(scf, _mm256_loadu_ps(a.d + xb)));
@@ -174,6 +179,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc
         const __m512i bit = _mm512_and_si512(_mm512_srlv_epi16(high, shift), _mm512_set1_epi8(1));
         q = _mm512_or_si512(q, _mm512_slli_epi16(bit, 4));
       }
+      #pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) {
         const __m512 prod = _mm512_cvtepi32_ps(Dot::dot(zero, q, pair_x(a, i, 8 * sb + 2 * p)));
         acc.v[i][p & 1] = _mm512_fmadd_ps(prod, pair_of(scale[i], 2 * p), acc.v[i][p & 1]);
@@ -198,6 +204,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
             _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)))));
     __m512 scale[NX];  // lane s: d·sc_s·dx of its group
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512 dx = _mm512_castps256_ps512(_mm256_loadu_ps(a.d + i * a.blocks_per_row + 8 * sb));
       scale[i] = _mm512_mul_ps(scf, _mm512_permutexvar_ps(dx_of_scale, dx));
@@ -218,6 +225,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
         const __m512i scale_idx = _mm512_set_epi32(
             2 * G + 3, 2 * G + 3, 2 * G + 3, 2 * G + 3, 2 * G + 2, 2 * G + 2, 2 * G + 2, 2 * G + 2,
             2 * G + 1, 2 * G + 1, 2 * G + 1, 2 * G + 1, 2 * G, 2 * G, 2 * G, 2 * G);
+        #pragma GCC unroll 4
         for (int i = 0; i < NX; ++i) {
           const __m512i x = pair_x(a, i, 8 * sb + G);
           // (q − 32)·x as q·x − 32·x: both unsigned·signed.
@@ -260,6 +268,7 @@ void quant_gemv_rows(const WeightMatrix& w, const QuantizedActs& a, const float*
         row_q6_k<Dot, NX>(static_cast<const BlockQ6_K*>(row), nb, a, acc);
         break;
     }
+    #pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) y[i * w.rows + r] = acc.result(i) + (bias ? bias[r] : 0.f);
   }
 }
