@@ -46,40 +46,7 @@ struct Acc {
 // eight blocks per vector op (block_scales), so the block loop only broadcasts one from L1;
 // then per block one integer dot product and one FMA per x row. Q4_0 multiplies the
 // unsigned nibbles: Σ (q − 8)·x = Σ q·x − 8·Σ x, with Σ x from the activation block sums
-// (s = dx·Σ xq), folded into one offset per x row.
-std::vector<float>& scale_buffer() {
-  thread_local std::vector<float> buffer;
-  return buffer;
-}
-
-template <int NX, class Block>
-float* block_scales(const Block* w, int64_t nb, const QuantizedActs& a, bool with_offset,
-                    Acc<NX>& acc) {
-  float* scales = aligned_scratch(scale_buffer(), static_cast<size_t>((NX + 1) * nb + 8));
-  float* dw = scales + NX * nb;
-  for (int64_t b = 0; b < nb; ++b) dw[b] = f16(w[b].d);
-  #pragma GCC unroll 4
-  for (int i = 0; i < NX; ++i) {
-    const float* dx = a.d + i * a.blocks_per_row;
-    const float* sx = a.s + i * a.blocks_per_row;
-    float* out = scales + i * nb;
-    __m256 offset = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 8 <= nb; b += 8) {
-      const __m256 d = _mm256_loadu_ps(dw + b);
-      _mm256_storeu_ps(out + b, _mm256_mul_ps(d, _mm256_loadu_ps(dx + b)));
-      if (with_offset) offset = _mm256_fmadd_ps(d, _mm256_loadu_ps(sx + b), offset);
-    }
-    float tail = 0.f;
-    for (; b < nb; ++b) {
-      out[b] = dw[b] * dx[b];
-      tail += dw[b] * sx[b];
-    }
-    if (with_offset) acc.scalar_offset[i] = 8.f * (hsum(offset) + tail);
-  }
-  return scales;
-}
-
+// (s = dx·Σ xq), folded into one offset per x row (both from block_scales, quant_avx2.h).
 template <int NX, int U>
 inline void block_q8_0(const BlockQ8_0& w, int64_t b, int64_t nb, const QuantizedActs& a,
                        const float* scales, Acc<NX>& acc) {
@@ -107,7 +74,7 @@ inline void block_q4_0(const BlockQ4_0& w, int64_t b, int64_t nb, const Quantize
 // The two accumulator chains get constant indices, so they stay in registers.
 template <int NX>
 void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
-  const float* scales = block_scales<NX>(w, nb, a, false, acc);
+  const float* scales = block_scales<NX>(w, nb, a, nb, nullptr);
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     block_q8_0<NX, 0>(w[b], b, nb, a, scales, acc);
@@ -118,7 +85,7 @@ void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& a
 
 template <int NX>
 void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
-  const float* scales = block_scales<NX>(w, nb, a, true, acc);
+  const float* scales = block_scales<NX>(w, nb, a, nb, acc.scalar_offset);
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     block_q4_0<NX, 0>(w[b], b, nb, a, scales, acc);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/quant_blocks.h"
+#include "kernels/simd_avx2.h"
 
 namespace kantu::kernels::avx2 {
 
@@ -52,5 +53,44 @@ inline __m256i load32(const void* p) {
 }
 
 inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+inline std::vector<float>& block_scales_buffer() {
+  thread_local std::vector<float> buffer;
+  return buffer;
+}
+
+// The block scales of one Q8_0 or Q4_0 weight row w (nb blocks) against NX quantized x rows,
+// for the GEMVs of both instruction sets: scales[i * stride + b] = d_w[b]·d_x_i[b], 0 for b
+// in [nb, stride) (stride >= nb). When offsets is not null, offsets[i] = 8·Σ_b d_w[b]·s_x_i[b]:
+// Q4_0's −8, as Σ (q − 8)·x = Σ q·x − 8·Σ x. Returns per-thread scratch, valid until this
+// thread's next call.
+template <int NX, class Block>
+const float* block_scales(const Block* w, int64_t nb, const QuantizedActs& a, int64_t stride,
+                          float* offsets) {
+  float* scales = aligned_scratch(block_scales_buffer(), static_cast<size_t>((NX + 1) * stride + 8));
+  float* dw = scales + NX * stride;
+  for (int64_t b = 0; b < nb; ++b) dw[b] = f16(w[b].d);
+#pragma GCC unroll 4
+  for (int i = 0; i < NX; ++i) {
+    const float* dx = a.d + i * a.blocks_per_row;
+    const float* sx = a.s + i * a.blocks_per_row;
+    float* out = scales + i * stride;
+    __m256 offset = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+      const __m256 d = _mm256_loadu_ps(dw + b);
+      _mm256_storeu_ps(out + b, _mm256_mul_ps(d, _mm256_loadu_ps(dx + b)));
+      if (offsets != nullptr) offset = _mm256_fmadd_ps(d, _mm256_loadu_ps(sx + b), offset);
+    }
+    float tail = 0.f;
+    for (; b < nb; ++b) {
+      out[b] = dw[b] * dx[b];
+      tail += dw[b] * sx[b];
+    }
+    for (int64_t pad = nb; pad < stride; ++pad) out[pad] = 0.f;
+    if (offsets != nullptr) offsets[i] = 8.f * (hsum(offset) + tail);
+  }
+  return scales;
+}
 
 }  // namespace kantu::kernels::avx2

@@ -64,48 +64,12 @@ struct Acc512 {
   }
 };
 
-std::vector<float>& scale_scratch() {
-  thread_local std::vector<float> buffer;
-  return buffer;
-}
-
-// Q8_0 / Q4_0: dw[b]·dx_i[b] for every block and x row (row stride nb + 1, the extra entry
-// 0 so a lone last block reads a finite partner scale), and Q4_0's offset.
-template <int NX, class Block>
-const float* block_scales(const Block* w, int64_t nb, const QuantizedActs& a, bool with_offset,
-                          Acc512<NX>& acc) {
-  const int64_t stride = nb + 1;
-  float* scales = avx2::aligned_scratch(scale_scratch(), static_cast<size_t>((NX + 1) * stride + 16));
-  float* dw = scales + NX * stride;
-  for (int64_t b = 0; b < nb; ++b) dw[b] = avx2::f16(w[b].d);
-  #pragma GCC unroll 4
-  for (int i = 0; i < NX; ++i) {
-    const float* dx = a.d + i * a.blocks_per_row;
-    const float* sx = a.s + i * a.blocks_per_row;
-    float* out = scales + i * stride;
-    __m512 offset = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 16 <= nb; b += 16) {
-      const __m512 d = _mm512_loadu_ps(dw + b);
-      _mm512_storeu_ps(out + b, _mm512_mul_ps(d, _mm512_loadu_ps(dx + b)));
-      if (with_offset) offset = _mm512_fmadd_ps(d, _mm512_loadu_ps(sx + b), offset);
-    }
-    float tail = 0.f;
-    for (; b < nb; ++b) {
-      out[b] = dw[b] * dx[b];
-      tail += dw[b] * sx[b];
-    }
-    out[nb] = 0.f;
-    if (with_offset) acc.scalar_offset[i] = 8.f * (_mm512_reduce_add_ps(offset) + tail);
-  }
-  return scales;
-}
-
 // Q8_0: signed weights; the unsigned side of the dot product is |w| and w's sign moves onto
 // x (|-128| = 128 is still right as an unsigned byte).
 template <class Dot, int NX>
 void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc) {
-  const float* scales = block_scales<NX>(w, nb, a, false, acc);
+  // Row stride nb + 1, the extra scale 0: a lone last block reads a finite partner scale.
+  const float* scales = avx2::block_scales<NX>(w, nb, a, nb + 1, nullptr);
   const __m512i zero = _mm512_setzero_si512();
   for (int64_t b = 0; b < nb; b += 2) {
     const bool pair = b + 1 < nb;
@@ -127,7 +91,7 @@ void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
 // Q4_0: unsigned nibbles q, Σ (q − 8)·x = Σ q·x − 8·Σ x (the offset from block_scales).
 template <class Dot, int NX>
 void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc) {
-  const float* scales = block_scales<NX>(w, nb, a, true, acc);
+  const float* scales = avx2::block_scales<NX>(w, nb, a, nb + 1, acc.scalar_offset);
   const __m512i zero = _mm512_setzero_si512();
   for (int64_t b = 0; b < nb; b += 2) {
     const bool pair = b + 1 < nb;
