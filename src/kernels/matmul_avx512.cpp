@@ -73,9 +73,9 @@ void dot_block(const float* x, int64_t cols, const typename L::T* w, const float
   constexpr int kStepBytes = R * 16 * sizeof(typename L::T);  // of the block per step
   const char* pf = reinterpret_cast<const char*>(next);
   __m512 acc[NX][R];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < cols; c += 16) {
     if (pf != nullptr) {
@@ -84,18 +84,18 @@ void dot_block(const float* x, int64_t cols, const typename L::T* w, const float
     }
     const __mmask16 m = cols - c >= 16 ? kAll : tail_mask(cols - c);
     __m512 xv[NX];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) xv[i] = _mm512_maskz_loadu_ps(m, x + i * cols + c);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) {
       const __m512 wv = L::load(w + j * cols + c, m);
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j)
       y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias != nullptr ? bias[j] : 0.f);
 }

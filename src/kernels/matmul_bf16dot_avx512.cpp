@@ -80,33 +80,33 @@ void dot_block(const __m512i* xs, int64_t chunks, int64_t cols, const uint16_t* 
                const float* bias, float* y, int64_t ldy, const uint16_t* next) {
   const char* pf = reinterpret_cast<const char*>(next);
   __m512 acc[NX][R];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) acc[i][j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < chunks; ++c) {
     if (pf != nullptr)  // R rows x 64 bytes of the block per step
       for (int b = 0; b < R; ++b) _mm_prefetch(pf + (c * R + b) * 64, _MM_HINT_T0);
     const __mmask32 m = chunk_mask(cols - c * kChunk);
     __m512bh hi[NX], lo[NX];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       hi[i] = as_bh(_mm512_loadu_si512(xs + 2 * (i * chunks + c)));
       lo[i] = as_bh(_mm512_loadu_si512(xs + 2 * (i * chunks + c) + 1));
     }
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) {
       const __m512bh wv = as_bh(_mm512_maskz_loadu_epi16(m, w + j * cols + c * kChunk));
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) {
         acc[i][j] = _mm512_dpbf16_ps(acc[i][j], hi[i], wv);
         acc[i][j] = _mm512_dpbf16_ps(acc[i][j], lo[i], wv);
       }
     }
   }
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j)
       y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias != nullptr ? bias[j] : 0.f);
 }

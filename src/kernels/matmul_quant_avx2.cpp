@@ -30,7 +30,7 @@ struct Acc {
   __m256 offset[NX];
   float scalar_offset[NX];
   Acc() {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       v[i][0] = v[i][1] = offset[i] = _mm256_setzero_ps();
       scalar_offset[i] = 0.f;
@@ -51,7 +51,7 @@ template <int NX, int U>
 inline void block_q8_0(const BlockQ8_0& w, int64_t b, int64_t nb, const QuantizedActs& a,
                        const float* scales, Acc<NX>& acc) {
   const __m256i wq = load32(w.qs);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i) {
     const __m256 p =
         _mm256_cvtepi32_ps(dot_i8_i8(wq, load32(a.q + 32 * (i * a.blocks_per_row + b))));
@@ -63,7 +63,7 @@ template <int NX, int U>
 inline void block_q4_0(const BlockQ4_0& w, int64_t b, int64_t nb, const QuantizedActs& a,
                        const float* scales, Acc<NX>& acc) {
   const __m256i wq = unpack_nibbles(w.qs);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int i = 0; i < NX; ++i) {
     const __m256 p =
         _mm256_cvtepi32_ps(dot_u8_i8(wq, load32(a.q + 32 * (i * a.blocks_per_row + b))));
@@ -108,7 +108,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
     const __m256 scf = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc_bytes)));
     const __m256 mf = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m_bytes)));
     alignas(32) float scale[NX][8];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const int64_t xb = i * a.blocks_per_row + 8 * sb;
       _mm256_store_ps(scale[i], _mm256_mul_ps(scf, _mm256_loadu_ps(a.d + xb)));
@@ -127,7 +127,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc<NX>& acc) {
           const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(high, j), _mm256_set1_epi8(1));
           q = _mm256_or_si256(q, _mm256_slli_epi16(bit, 4));
         }
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < NX; ++i) {
           const int64_t xb = i * a.blocks_per_row + 8 * sb + j;
           const __m256 prod = _mm256_cvtepi32_ps(dot_u8_i8(q, load32(a.q + 32 * xb)));
@@ -164,7 +164,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc<NX>& a
         const int G = 4 * h + g;
         const __m256 sv = _mm256_set_m128(_mm_broadcast_ss(&scf[2 * G + 1]),
                                           _mm_broadcast_ss(&scf[2 * G]));
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < NX; ++i) {
           const int64_t xb = i * a.blocks_per_row + 8 * sb + G;
           const __m256i xq = load32(a.q + 32 * xb);
@@ -211,7 +211,7 @@ void gemv_rows(const WeightMatrix& w, const QuantizedActs& a, const float* bias,
         row_q6_k<NX>(static_cast<const BlockQ6_K*>(row), nb, a, acc);
         break;
     }
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) y[i * w.rows + r] = acc.result(i) + (bias ? bias[r] : 0.f);
   }
 }

@@ -51,7 +51,7 @@ struct Acc512 {
   __m256 offset[NX];      // K-quant mins, 8 groups per vector
   float scalar_offset[NX];  // Q4_0's 8·Σ x
   Acc512() {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       v[i][0] = v[i][1] = _mm512_setzero_ps();
       offset[i] = _mm256_setzero_ps();
@@ -77,7 +77,7 @@ void row_q8_0(const BlockQ8_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
     const __m512i wq = pair ? both_halves(lo, avx2::load32(w[b + 1].qs)) : low_half_only(lo);
     const __m512i wabs = _mm512_abs_epi8(wq);
     const __mmask64 negative = _mm512_movepi8_mask(wq);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512i x = pair ? pair_x(a, i, b) : low_x(a, i, b);
       const __m512i xs = _mm512_mask_sub_epi8(x, negative, zero, x);
@@ -97,7 +97,7 @@ void row_q4_0(const BlockQ4_0* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
     const bool pair = b + 1 < nb;
     const __m256i lo = avx2::unpack_nibbles(w[b].qs);
     const __m512i q = pair ? both_halves(lo, avx2::unpack_nibbles(w[b + 1].qs)) : low_half_only(lo);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512i x = pair ? pair_x(a, i, b) : low_x(a, i, b);
       const __m512 p = _mm512_cvtepi32_ps(Dot::dot(zero, q, x));
@@ -124,7 +124,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc
     const __m256 mf =
         _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(m)))));
     __m512 scale[NX];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const int64_t xb = i * a.blocks_per_row + 8 * sb;
       scale[i] = _mm512_castps256_ps512(_mm256_mul_ps(scf, _mm256_loadu_ps(a.d + xb)));
@@ -143,7 +143,7 @@ void row_k45(const Block* w, int64_t nb, const QuantizedActs& a, Acc512<NX>& acc
         const __m512i bit = _mm512_and_si512(_mm512_srlv_epi16(high, shift), _mm512_set1_epi8(1));
         q = _mm512_or_si512(q, _mm512_slli_epi16(bit, 4));
       }
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) {
         const __m512 prod = _mm512_cvtepi32_ps(Dot::dot(zero, q, pair_x(a, i, 8 * sb + 2 * p)));
         acc.v[i][p & 1] = _mm512_fmadd_ps(prod, pair_of(scale[i], 2 * p), acc.v[i][p & 1]);
@@ -168,7 +168,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
             _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)))));
     __m512 scale[NX];  // lane s: d·sc_s·dx of its group
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) {
       const __m512 dx = _mm512_castps256_ps512(_mm256_loadu_ps(a.d + i * a.blocks_per_row + 8 * sb));
       scale[i] = _mm512_mul_ps(scf, _mm512_permutexvar_ps(dx_of_scale, dx));
@@ -189,7 +189,7 @@ void row_q6_k(const BlockQ6_K* w, int64_t nb, const QuantizedActs& a, Acc512<NX>
         const __m512i scale_idx = _mm512_set_epi32(
             2 * G + 3, 2 * G + 3, 2 * G + 3, 2 * G + 3, 2 * G + 2, 2 * G + 2, 2 * G + 2, 2 * G + 2,
             2 * G + 1, 2 * G + 1, 2 * G + 1, 2 * G + 1, 2 * G, 2 * G, 2 * G, 2 * G);
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < NX; ++i) {
           const __m512i x = pair_x(a, i, 8 * sb + G);
           // (q − 32)·x as q·x − 32·x: both unsigned·signed.
@@ -232,7 +232,7 @@ void quant_gemv_rows(const WeightMatrix& w, const QuantizedActs& a, const float*
         row_q6_k<Dot, NX>(static_cast<const BlockQ6_K*>(row), nb, a, acc);
         break;
     }
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < NX; ++i) y[i * w.rows + r] = acc.result(i) + (bias ? bias[r] : 0.f);
   }
 }
