@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "formats/model_folder.h"
 #include "formats/model_summary.h"
+#include "models/model.h"
 
 namespace kantu::cli {
 
@@ -55,8 +56,8 @@ Json generation_json(const GenerationConfig& g) {
   return j;
 }
 
-Json preprocessor_json(const PreprocessorConfig& p) {
-  return {{"present", p.present},
+Json preprocessor_json(const ImagePreprocessConfig& p, bool present) {
+  return {{"present", present},
           {"min_pixels", p.min_pixels},
           {"max_pixels", p.max_pixels},
           {"patch_size", p.patch_size},
@@ -101,7 +102,8 @@ Json info_json(const ModelFolder& model) {
   out["weight_bytes"] = stats.total_bytes;
   out["files"] = files;
   out["generation"] = generation_json(model.generation());
-  out["preprocessor"] = preprocessor_json(model.preprocessor());
+  out["preprocessor"] =
+      preprocessor_json(models::profile_of(model).image, !model.preprocessor_json().is_null());
   if (const GgufFile* g = model.gguf_model()) {
     out["tokenizer"] = {{"files", Json::array({base_name(g->path())})},
                         {"has_vocabulary", g->has("tokenizer.ggml.tokens")}};

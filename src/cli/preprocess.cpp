@@ -12,16 +12,18 @@
 #include "core/json.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
-#include "formats/preprocessor_config.h"
+#include "formats/model_folder.h"
 #include "formats/safetensors.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
+#include "models/model.h"
 
 namespace kantu::cli {
 namespace {
 
 struct PreprocessOptions {
   std::string model_dir;
+  std::string mmproj;
   std::string image;
   std::optional<int64_t> min_pixels;
   std::optional<int64_t> max_pixels;
@@ -29,7 +31,8 @@ struct PreprocessOptions {
 };
 
 void run_preprocess(const PreprocessOptions& o) {
-  ImagePreprocessConfig config = image_preprocess_config(load_preprocessor_config(o.model_dir));
+  ImagePreprocessConfig config =
+      models::profile_of(ModelFolder::open_any(o.model_dir, o.mmproj, {.load_weights = false})).image;
   if (o.min_pixels) config.min_pixels = *o.min_pixels;
   if (o.max_pixels) config.max_pixels = *o.max_pixels;
   validate(config);
@@ -65,8 +68,10 @@ void add_preprocess_command(CLI::App& app) {
   auto opts = std::make_shared<PreprocessOptions>();
   auto* cmd = app.add_subcommand(
       "preprocess", "Decode an image and run the model's image preprocessing (prints the grid)");
-  cmd->add_option("-m,--model", opts->model_dir, "Model folder (reads preprocessor_config.json)")
+  cmd->add_option("-m,--model", opts->model_dir,
+                  "Model folder (reads preprocessor_config.json) or GGUF model file")
       ->required();
+  cmd->add_option("--mmproj", opts->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->add_option("--image", opts->image, "Image file (JPEG, PNG, WebP, GIF or BMP)")->required();
   cmd->add_option("--min-pixels", opts->min_pixels, "Override the minimum pixel budget");
   cmd->add_option("--max-pixels", opts->max_pixels, "Override the maximum pixel budget");

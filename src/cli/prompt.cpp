@@ -3,7 +3,7 @@
 // F.json is a list of messages (OpenAI shape), or {"messages": [...], "tools": [...]}.
 // Each image's <|image_pad|> is expanded to its token count: from --image-tokens when
 // given; otherwise, for an image part with a source (a path, file:// or data: URL), from
-// decoding the image and the model's smart_resize (preprocessor_config.json). A bare
+// decoding the image and the model's image processor (its family's settings). A bare
 // {"type": "image"} without --image-tokens keeps the template's single <|image_pad|>.
 #include <algorithm>
 #include <iostream>
@@ -14,9 +14,10 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
-#include "formats/preprocessor_config.h"
+#include "formats/model_folder.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
+#include "models/model.h"
 #include "server/chat_request.h"
 #include "text/chat_messages.h"
 #include "text/prompt_tokens.h"
@@ -85,12 +86,11 @@ RgbImage decode_image_source(const std::string& source) {
 
 // Visual tokens of each image: from the source when it has one, else 1 (stays single).
 std::vector<int64_t> image_tokens_from_sources(const std::vector<text::Message>& messages,
-                                               const std::string& model_dir) {
+                                               const ImagePreprocessConfig& config) {
   const auto parts = image_parts(messages);
   const bool any_source = std::any_of(parts.begin(), parts.end(),
                                       [](const text::ContentPart* p) { return !p->image.empty(); });
   if (!any_source) return {};
-  const ImagePreprocessConfig config = image_preprocess_config(load_preprocessor_config(model_dir));
   std::vector<int64_t> counts;
   for (const text::ContentPart* part : parts) {
     if (part->image.empty()) {
@@ -98,11 +98,7 @@ std::vector<int64_t> image_tokens_from_sources(const std::vector<text::Message>&
       continue;
     }
     const RgbImage image = decode_image_source(part->image);
-    const ResizedSize size = smart_resize(image.height, image.width, config.factor(),
-                                          config.min_pixels, config.max_pixels);
-    const int64_t merge = config.merge_size;
-    counts.push_back((size.height / config.patch_size) * (size.width / config.patch_size) /
-                     (merge * merge));
+    counts.push_back(image_token_count(image.height, image.width, config));
   }
   return counts;
 }
@@ -110,16 +106,18 @@ std::vector<int64_t> image_tokens_from_sources(const std::vector<text::Message>&
 void run_prompt(const PromptOptions& o) {
   const text::ChatRequest request =
       text::parse_chat_request(read_file(o.messages_path), o.messages_path);
-  const auto format = text::load_chat_format(o.model_dir);
-  const text::Tokenizer tokenizer = text::Tokenizer::load(o.model_dir);
+  const ModelFolder model = ModelFolder::open_any(o.model_dir, "", {.load_weights = false});
+  const models::ModelProfile profile = models::profile_of(model);
+  const text::ChatFormat& format = profile.chat_format();
+  const text::Tokenizer tokenizer = text::Tokenizer::load(model);
   text::ChatOptions options;
   options.add_generation_prompt = !o.no_generation_prompt;
   options.add_vision_id = o.add_vision_id;
   options.tools = request.tools;
-  const text::RenderedPrompt prompt = format->render(request.messages, options);
+  const text::RenderedPrompt prompt = format.render(request.messages, options);
   text::VisionTokenCounts counts;
   counts.image_tokens = o.image_tokens ? parse_counts(*o.image_tokens)
-                                       : image_tokens_from_sources(request.messages, o.model_dir);
+                                       : image_tokens_from_sources(request.messages, profile.image);
   const text::RenderedPrompt expanded = text::expand_vision_tokens(prompt, counts);
   nlohmann::ordered_json out;
   out["prompt"] = prompt.text();
@@ -132,7 +130,7 @@ void run_prompt(const PromptOptions& o) {
 void add_prompt_command(CLI::App& app) {
   auto opts = std::make_shared<PromptOptions>();
   auto* cmd = app.add_subcommand("prompt", "Render chat messages with the model's chat format");
-  cmd->add_option("-m,--model", opts->model_dir, "Model folder")->required();
+  cmd->add_option("-m,--model", opts->model_dir, "Model folder or GGUF model file")->required();
   cmd->add_option("--messages", opts->messages_path, "JSON file with the list of messages")
       ->required();
   cmd->add_option("--image-tokens", opts->image_tokens,

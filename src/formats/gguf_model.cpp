@@ -139,31 +139,23 @@ Json vision_config(const GgufFile& m, const Json& text) {
   return v;
 }
 
-PreprocessorConfig preprocessor_of(const GgufFile& m) {
-  PreprocessorConfig p;
-  p.present = true;
-  p.image_processor_type = "Qwen2VLImageProcessorFast";
-  p.patch_size = m.integer("clip.vision.patch_size");
-  if (m.has("clip.vision.spatial_merge_size")) p.merge_size = m.integer("clip.vision.spatial_merge_size");
-  for (const char* key : {"clip.vision.image_mean", "clip.vision.image_std"}) {
+// The mmproj's image settings in preprocessor_config.json's keys (the family fills in
+// its processor defaults for the rest).
+Json preprocessor_of(const GgufFile& m) {
+  Json p = Json::object();
+  p["image_processor_type"] = "Qwen2VLImageProcessorFast";
+  p["patch_size"] = m.integer("clip.vision.patch_size");
+  if (m.has("clip.vision.spatial_merge_size")) p["merge_size"] = m.integer("clip.vision.spatial_merge_size");
+  for (const auto& [key, field] : {std::pair{"clip.vision.image_mean", "image_mean"},
+                                   std::pair{"clip.vision.image_std", "image_std"}}) {
     if (!m.has(key)) continue;
     const std::vector<double> values = m.numbers(key);
     if (values.size() != 3) fail(ErrorKind::kCorrupt, m.path(), ": ", key, " must hold 3 numbers");
-    for (int c = 0; c < 3; ++c) {
-      if (key == std::string("clip.vision.image_mean")) {
-        p.image_mean[c] = static_cast<float>(values[c]);
-      } else {
-        if (!(values[c] > 0)) fail(ErrorKind::kCorrupt, m.path(), ": ", key, " must be positive");
-        p.image_std[c] = static_cast<float>(values[c]);
-      }
-    }
+    p[field] = values;
   }
-  if (m.has("clip.vision.image_min_pixels")) p.min_pixels = m.integer("clip.vision.image_min_pixels");
-  if (m.has("clip.vision.image_max_pixels")) p.max_pixels = m.integer("clip.vision.image_max_pixels");
-  if (p.patch_size <= 0 || p.merge_size <= 0 || p.min_pixels <= 0 || p.max_pixels < p.min_pixels) {
-    fail(ErrorKind::kCorrupt, m.path(), ": bad image settings (patch size ", p.patch_size,
-         ", merge size ", p.merge_size, ", pixels ", p.min_pixels, "..", p.max_pixels, ")");
-  }
+  if (m.has("clip.vision.image_min_pixels")) p["min_pixels"] = m.integer("clip.vision.image_min_pixels");
+  if (m.has("clip.vision.image_max_pixels")) p["max_pixels"] = m.integer("clip.vision.image_max_pixels");
+  parse_preprocessor_config(p, m.path());  // checks the values
   return p;
 }
 
@@ -286,7 +278,8 @@ ModelFolder ModelFolder::open_gguf(const std::string& model_path, const std::str
       fail(ErrorKind::kCorrupt, mmproj_path, ": ", deepstack.size(),
            " deepstack layers, but the text model ", model_path, " expects ", text.integer(key));
     }
-    m.preprocessor_ = preprocessor_of(mm);
+    m.preprocessor_json_ = preprocessor_of(mm);
+    m.preprocessor_path_ = mmproj_path;
   }
   m.config_ = std::move(config);
   m.family_ = ModelFamily::kQwen3VL;

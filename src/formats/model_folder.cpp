@@ -73,7 +73,11 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
   if (file_exists(dir + "/generation_config.json")) {
     m.generation_json_ = read_json_file(dir + "/generation_config.json");
   }
-  m.preprocessor_ = load_preprocessor_config(dir);
+  m.preprocessor_path_ = dir + "/preprocessor_config.json";
+  if (file_exists(m.preprocessor_path_)) {
+    m.preprocessor_json_ = read_json_file(m.preprocessor_path_);
+    parse_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_);  // checks it
+  }
   m.video_preprocessor_ = load_video_preprocessor_config(dir);
   m.tokenizer_files_ = find_tokenizer_files(dir);
   if (options.load_weights) {

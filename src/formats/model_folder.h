@@ -72,7 +72,10 @@ class ModelFolder {
   const std::string& config_path() const { return config_path_; }
 
   const GenerationConfig& generation() const { return generation_; }
-  const PreprocessorConfig& preprocessor() const { return preprocessor_; }
+  // preprocessor_config.json as read (for GGUF: the mmproj's image settings in the same
+  // keys); null when absent. Families parse it over their processor defaults.
+  const Json& preprocessor_json() const { return preprocessor_json_; }
+  const std::string& preprocessor_path() const { return preprocessor_path_; }
   const VideoPreprocessorConfig& video_preprocessor() const { return video_preprocessor_; }
   const TokenizerFiles& tokenizer_files() const { return tokenizer_files_; }
 
@@ -98,7 +101,8 @@ class ModelFolder {
   Json config_;
   std::string config_path_;
   GenerationConfig generation_;
-  PreprocessorConfig preprocessor_;
+  Json preprocessor_json_;  // null: absent
+  std::string preprocessor_path_;
   VideoPreprocessorConfig video_preprocessor_;
   TokenizerFiles tokenizer_files_;
   std::optional<WeightStore> weights_;

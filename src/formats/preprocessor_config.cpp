@@ -63,10 +63,15 @@ void parse_into(const JsonFields& f, PreprocessorConfig* p) {
 
 }  // namespace
 
-PreprocessorConfig parse_preprocessor_config(const Json& json, const std::string& file) {
-  PreprocessorConfig p;
+PreprocessorConfig parse_preprocessor_config(const Json& json, const std::string& file,
+                                             const PreprocessorConfig& defaults) {
+  PreprocessorConfig p = defaults;
   parse_into(JsonFields(json, file), &p);
   return p;
+}
+
+PreprocessorConfig parse_preprocessor_config(const Json& json, const std::string& file) {
+  return parse_preprocessor_config(json, file, PreprocessorConfig{});
 }
 
 VideoPreprocessorConfig parse_video_preprocessor_config(const Json& json, const std::string& file) {

@@ -37,7 +37,10 @@ struct VideoPreprocessorConfig {
   bool do_sample_frames = true;
 };
 
-// Parse already-read files; `file` names them in errors.
+// Parse already-read files; `file` names them in errors. Absent keys keep the values of
+// `defaults` (a family's processor class defaults; the plain overload: Qwen3-VL's).
+PreprocessorConfig parse_preprocessor_config(const Json& json, const std::string& file,
+                                             const PreprocessorConfig& defaults);
 PreprocessorConfig parse_preprocessor_config(const Json& json, const std::string& file);
 VideoPreprocessorConfig parse_video_preprocessor_config(const Json& json, const std::string& file);
 

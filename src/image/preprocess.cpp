@@ -149,6 +149,12 @@ void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessC
   }
 }
 
+int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessConfig& config) {
+  const ResizedSize size =
+      smart_resize(height, width, config.factor(), config.min_pixels, config.max_pixels);
+  return (size.height / config.factor()) * (size.width / config.factor());
+}
+
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                    ThreadPool* pool) {
   validate(config);

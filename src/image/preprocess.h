@@ -77,6 +77,9 @@ std::array<std::array<float, 256>, 3> normalize_table(const ImagePreprocessConfi
 void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessConfig& config,
               float* out, ThreadPool* pool = nullptr);
 
+// The visual tokens an image of height x width takes (smart_resize, then patches / merge^2).
+int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessConfig& config);
+
 // The full image pipeline. pool may be null.
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                    ThreadPool* pool = nullptr);

@@ -9,6 +9,8 @@ void fill_table(KernelTable* table) {
   table->layer_norm = layer_norm;
   table->gelu_tanh = gelu_tanh;
   table->gelu_erf = gelu_erf;
+  table->quick_gelu = quick_gelu;
+  table->silu = silu;
   table->silu_mul = silu_mul;
   table->add = add;
   table->rope_rotate_half = rope_rotate_half;

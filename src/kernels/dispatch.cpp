@@ -19,6 +19,8 @@ KernelTable make_scalar_table() {
   t.layer_norm = ref::layer_norm;
   t.gelu_tanh = ref::gelu_tanh;
   t.gelu_erf = ref::gelu_erf;
+  t.quick_gelu = ref::quick_gelu;
+  t.silu = ref::silu;
   t.silu_mul = ref::silu_mul;
   t.add = ref::add;
   t.rope_rotate_half = ref::rope_rotate_half;

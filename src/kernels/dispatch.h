@@ -18,6 +18,8 @@ struct KernelTable {
                      int64_t dim, float eps, float* y) = nullptr;
   void (*gelu_tanh)(float* x, int64_t n) = nullptr;
   void (*gelu_erf)(float* x, int64_t n) = nullptr;
+  void (*quick_gelu)(float* x, int64_t n) = nullptr;
+  void (*silu)(float* x, int64_t n) = nullptr;
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n) = nullptr;
   void (*add)(const float* a, const float* b, float* out, int64_t n) = nullptr;
   void (*rope_rotate_half)(float* x, const float* cos, const float* sin,

@@ -30,6 +30,25 @@ void gelu_erf(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * std::erfc(-x[i] * 0.70710678118654752f);
 }
 
+namespace {
+
+// x / (1 + e^(-a·x)) in place.
+void scaled_sigmoid_mul(float* x, int64_t n, float a) {
+  const __m256 one = _mm256_set1_ps(1.f), neg_a = _mm256_set1_ps(-a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 e = exp_ps(_mm256_mul_ps(neg_a, v));
+    _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+  }
+  for (; i < n; ++i) x[i] = x[i] / (1.f + std::exp(-a * x[i]));
+}
+
+}  // namespace
+
+void quick_gelu(float* x, int64_t n) { scaled_sigmoid_mul(x, n, 1.702f); }
+void silu(float* x, int64_t n) { scaled_sigmoid_mul(x, n, 1.f); }
+
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   const __m256 one = _mm256_set1_ps(1.f), zero = _mm256_setzero_ps();
   int64_t i = 0;

@@ -52,6 +52,18 @@ void gelu_erf(float* x, int64_t n) {
   kernel_table().gelu_erf(x, n);
 }
 
+void quick_gelu(float* x, int64_t n) {
+  if (n <= 0) return;
+  KANTU_CHECK(x != nullptr);
+  kernel_table().quick_gelu(x, n);
+}
+
+void silu(float* x, int64_t n) {
+  if (n <= 0) return;
+  KANTU_CHECK(x != nullptr);
+  kernel_table().silu(x, n);
+}
+
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   if (n <= 0) return;
   KANTU_CHECK(gate != nullptr && up != nullptr && out != nullptr);

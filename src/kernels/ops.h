@@ -40,6 +40,8 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
 // In place, element-wise over n values.
 void gelu_tanh(float* x, int64_t n);  // 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
 void gelu_erf(float* x, int64_t n);   // 0.5x(1 + erf(x/sqrt(2)))
+void quick_gelu(float* x, int64_t n); // x * sigmoid(1.702x) (CLIP, Qwen2-VL vision)
+void silu(float* x, int64_t n);       // x * sigmoid(x)
 // out[i] = silu(gate[i]) * up[i]
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void add(const float* a, const float* b, float* out, int64_t n);  // out may alias a or b

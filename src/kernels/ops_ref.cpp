@@ -88,6 +88,21 @@ void gelu_erf(float* x, int64_t n) {
   }
 }
 
+// x·sigmoid(a·x) = x / (1 + e^(-a·x)); a = 1.702 is QuickGELU, a = 1 is SiLU.
+void quick_gelu(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    x[i] = static_cast<float>(v / (1.0 + std::exp(-1.702 * v)));
+  }
+}
+
+void silu(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    x[i] = static_cast<float>(v / (1.0 + std::exp(-v)));
+  }
+}
+
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double g = gate[i];

@@ -13,6 +13,8 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
                 float eps, float* y);
 void gelu_tanh(float* x, int64_t n);
 void gelu_erf(float* x, int64_t n);
+void quick_gelu(float* x, int64_t n);
+void silu(float* x, int64_t n);
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void add(const float* a, const float* b, float* out, int64_t n);
 void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head_dim);

@@ -1,6 +1,10 @@
-// The public face of the model layer: load a Qwen3-VL checkpoint, encode images, and run
-// the language model over sequences (prefill of a prompt chunk, one-token decode, and a
-// batched decode over several sequences in one pass over the weights).
+// The public face of the model layer: load a checkpoint of any registered family
+// (Qwen3-VL, Qwen2.5-VL, Qwen2-VL, ...; models/families.h), encode images, and run the
+// language model over sequences (prefill of a prompt chunk, one-token decode, and a
+// batched decode over several sequences in one pass over the weights). What differs
+// between families (vision tower, projector, positions, chat format, image processor
+// settings, stop tokens) stays behind this interface: the layers above never ask which
+// family they run.
 //
 // Thread contract: a Model is used by one thread at a time (the runtime's scheduler); it
 // owns the compute thread pool and the activation scratch, so calls must not overlap.
@@ -16,17 +20,16 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/error.h"
 #include "core/thread_pool.h"
+#include "image/preprocess.h"
+#include "text/chat.h"
 
 namespace kantu {
 class ModelFolder;
 }  // namespace kantu
 
 namespace kantu::models {
-
-namespace qwen3vl {
-struct Config;
-}
 
 // The type the big matrices run in. kBF16 means "as stored" (no conversion); kQ8_0 and kQ4_0
 // quantize the checkpoint's F32/F16/BF16 matrices at load, once: the result is cached on disk
@@ -58,12 +61,16 @@ struct GridTHW {
 struct VisualInput {
   const float* pixel_values = nullptr;  // [grid.patches(), patch_dim] f32, row-major
   GridTHW grid;
+  // Videos: seconds one temporal patch spans (temporal_patch_size / fps); Qwen2.5-VL
+  // scales its temporal positions by it. Ignored for images (t = 1) and other families.
+  double second_per_grid_t = 0;
 };
 
 // What the vision tower produces for a list of images, in order. Row i of `embeds`
 // replaces the i-th <|image_pad|>/<|video_pad|> token of the prompt.
 struct VisionOutput {
   std::vector<GridTHW> grids;             // per image, patch units
+  std::vector<double> second_per_grid_t;  // per image, as given in VisualInput
   std::vector<int64_t> tokens_per_image;  // grid.patches() / merge^2
   int64_t n_tokens = 0;                   // sum of tokens_per_image
   int64_t hidden = 0;                     // text hidden size (= vision out_hidden_size)
@@ -73,7 +80,9 @@ struct VisionOutput {
 
 // Named intermediates (for conformance tests and debugging), all float32 row-major.
 // Vision: "vision.patch_embed_out", "vision.pos_embeds_interpolated", "vision.rot_pos_emb",
-// "vision.block_out.<i>", "vision.deepstack.<k>", "vision.merger_out".
+// "vision.block_out.<i>", "vision.deepstack.<k>", "vision.merger_out"; windowed towers
+// (Qwen2.5-VL) also "vision.window_index", "vision.cu_window_seqlens" (as floats, [n, 1])
+// and "vision.block_out_natural.<i>", with "vision.block_out.<i>" in window order.
 // Text prefill: "text.position_ids" ([3, n] as floats), "text.layer_input.<i>",
 // "text.layer_output_pre_deepstack.<i>", "text.hidden_states.<i>" (HF's hidden_states:
 // entry 0 = embeddings, entry i = output of layer i-1 incl. deepstack), "text.final_norm".
@@ -100,6 +109,27 @@ struct ModelCosts {
   // One image of `patches` patches (full attention among them included).
   double image_macs(int64_t patches) const;
 };
+
+// What the layers above need to know about a model's family, known from its files
+// alone (no weights): how to render chat messages and how to preprocess images.
+struct ModelProfile {
+  std::string family;  // the model_type spelling, e.g. "qwen2_5_vl"
+  // Null when the model has no chat template kantu renders; chat_format() then throws
+  // the error that said why (tokenizing, preprocessing and `kantu info` work without).
+  std::shared_ptr<const text::ChatFormat> chat;
+  std::string chat_error;
+  ErrorKind chat_error_kind = ErrorKind::kNotFound;
+  // The image processor's settings: preprocessor_config.json (or the GGUF mmproj's
+  // values) over the family's defaults.
+  ImagePreprocessConfig image;
+  bool has_vision = true;  // false: a GGUF text model without its mmproj
+
+  const text::ChatFormat& chat_format() const;
+};
+
+// The profile of an opened model (a folder or a GGUF pair; weights need not be loaded).
+// Error(kUnsupported) for a family kantu does not run, kCorrupt/kNotFound for bad files.
+ModelProfile profile_of(const ModelFolder& model);
 
 struct SequenceState;  // defined in the implementation
 
@@ -141,8 +171,8 @@ class ModelImpl;
 
 class Model {
  public:
-  // Loads config.json (+ generation_config.json if present) and maps the safetensors
-  // weights of `folder`. Errors name the file, field or tensor.
+  // Opens the folder (ModelFolder::open), picks its family from config.json and maps the
+  // safetensors weights. Errors name the file, field or tensor.
   static std::unique_ptr<Model> load(const std::string& folder, const LoadOptions& options = {});
   // An opened model (a Hugging Face folder or a GGUF pair, ModelFolder::open_any) with
   // its weights; they move into the model.
@@ -151,7 +181,9 @@ class Model {
   bool has_vision() const;
   ~Model();
 
-  const qwen3vl::Config& config() const;
+  // The family's profile (chat format, image processor settings).
+  const ModelProfile& profile() const;
+  const std::string& family() const { return profile().family; }
   const std::string& folder() const;
   ThreadPool& pool();
 
@@ -163,8 +195,8 @@ class Model {
   int32_t video_token_id() const;
   int32_t vision_start_token_id() const;
   int32_t vision_end_token_id() const;
-  // Preprocessing parameters the vision tower expects.
-  int64_t patch_size() const;          // 16
+  // Preprocessing parameters the vision tower expects (0 for a text-only model).
+  int64_t patch_size() const;          // 16 (Qwen3-VL), 14 (Qwen2/2.5-VL)
   int64_t temporal_patch_size() const; // 2
   int64_t merge_size() const;          // 2
   int64_t patch_dim() const;           // in_channels * temporal * patch^2 = 1536

@@ -99,41 +99,20 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
   models::LoadOptions options;
   options.threads = threads;
   options.weights = weights;
-  PreprocessorConfig pre;
-  std::optional<Json> gguf_generation;
-  if (gguf) {
-    ModelFolder folder = ModelFolder::open_any(model_dir, mmproj, {});
-    e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(folder));
-    e->chat_ = text::load_chat_format(folder);
-    pre = folder.preprocessor();
-    gguf_generation = folder.generation_json();
-    e->model_ = models::Model::load(std::move(folder), options);
-  } else {
-    if (!mmproj.empty()) ModelFolder::open_any(model_dir, mmproj, {});  // the clear error
-    e->model_ = models::Model::load(model_dir, options);
-    e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
-    e->chat_ = text::load_chat_format(model_dir);
-    pre = load_preprocessor_config(model_dir);
-  }
-  e->image_config_.min_pixels = pre.min_pixels;
-  e->image_config_.max_pixels = pre.max_pixels;
-  e->image_config_.patch_size = static_cast<int>(pre.patch_size);
-  e->image_config_.merge_size = static_cast<int>(pre.merge_size);
-  e->image_config_.temporal_patch_size = static_cast<int>(pre.temporal_patch_size);
-  for (int c = 0; c < 3; ++c) {
-    e->image_config_.image_mean[c] = pre.image_mean[c];
-    e->image_config_.image_std[c] = pre.image_std[c];
-  }
-  e->image_config_.rescale_factor = pre.rescale_factor;
+  ModelFolder folder = ModelFolder::open_any(model_dir, mmproj, {});
+  e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(folder));
+  const Json generation = folder.generation_json();
+  const std::string gen_what = gguf ? model_dir : model_dir + "/generation_config.json";
+  e->model_ = models::Model::load(std::move(folder), options);
+  const models::ModelProfile& profile = e->model_->profile();
+  e->chat_ = profile.chat;
+  if (!e->chat_) fail(profile.chat_error_kind, profile.chat_error);
+  e->image_config_ = profile.image;
   if (e->model_->has_vision() && e->image_config_.patch_dim() != e->model_->patch_dim())
-    fail(ErrorKind::kCorrupt, model_dir, ": preprocessor_config.json gives patches of ",
+    fail(ErrorKind::kCorrupt, model_dir, ": the image processor gives patches of ",
          e->image_config_.patch_dim(), " values but the vision tower expects ",
          e->model_->patch_dim());
-  const std::string gen_path = model_dir + "/generation_config.json";
-  e->defaults_ = gguf_generation ? generation_defaults_from_json(*gguf_generation, model_dir)
-                 : std::filesystem::exists(gen_path)
-                     ? generation_defaults_from_json(read_json_file(gen_path), gen_path)
-                     : generation_defaults_from_json(Json::object(), gen_path);
+  e->defaults_ = generation_defaults_from_json(generation, gen_what);
   return e;
 }
 

@@ -91,7 +91,7 @@ class Engine {
   std::string dir_;
   std::unique_ptr<models::Model> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
-  std::unique_ptr<text::ChatFormat> chat_;
+  std::shared_ptr<const text::ChatFormat> chat_;
   ImagePreprocessConfig image_config_;
   GenerationDefaults defaults_;
 };

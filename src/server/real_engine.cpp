@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "formats/model_folder.h"
-#include "formats/preprocessor_config.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
 #include "models/model.h"
@@ -33,7 +32,7 @@ size_t vision_bytes(const models::VisionOutput& v) {
 struct Shared {
   std::unique_ptr<models::Model> model;  // engine thread only
   text::Tokenizer tokenizer;
-  std::unique_ptr<text::ChatFormat> chat;
+  std::shared_ptr<const text::ChatFormat> chat;
   ImagePreprocessConfig image_config;
   RealEngineOptions options;
   int64_t context = 0;
@@ -212,9 +211,7 @@ class RealEngine : public Engine {
       PendingImage img;
       img.rgb = decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
                              {}, cat("image ", i + 1));
-      ResizedSize size = smart_resize(img.rgb.height, img.rgb.width, config.factor(),
-                                      config.min_pixels, config.max_pixels);
-      int64_t n = (size.height / config.factor()) * (size.width / config.factor());
+      const int64_t n = image_token_count(img.rgb.height, img.rgb.width, config);
       counts.image_tokens.push_back(n);
       image_tokens += n;
       img.key = cat(content_hash(bytes), "/", config.min_pixels, "/", config.max_pixels);
@@ -300,27 +297,13 @@ class RealEngine : public Engine {
 
 std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
                                          const RealEngineOptions& options) {
-  std::optional<ModelFolder> gguf;
-  if (ModelFolder::is_gguf_path(model_dir) || !options.mmproj.empty()) {
-    gguf.emplace(ModelFolder::open_any(model_dir, options.mmproj, {}));
-  }
-  auto shared = std::make_unique<Shared>(
-      gguf ? text::Tokenizer::load(*gguf) : text::Tokenizer::load(model_dir), options);
-  shared->chat = gguf ? text::load_chat_format(*gguf) : text::load_chat_format(model_dir);
-  PreprocessorConfig pc = gguf ? gguf->preprocessor() : load_preprocessor_config(model_dir);
-  ImagePreprocessConfig& ic = shared->image_config;
-  ic.min_pixels = pc.min_pixels;
-  ic.max_pixels = pc.max_pixels;
-  ic.patch_size = static_cast<int>(pc.patch_size);
-  ic.merge_size = static_cast<int>(pc.merge_size);
-  ic.temporal_patch_size = static_cast<int>(pc.temporal_patch_size);
-  for (int c = 0; c < 3; ++c) {
-    ic.image_mean[c] = pc.image_mean[c];
-    ic.image_std[c] = pc.image_std[c];
-  }
-  ic.rescale_factor = pc.rescale_factor;
-  shared->model = gguf ? models::Model::load(std::move(*gguf), {options.threads, options.weights})
-                       : models::Model::load(model_dir, {options.threads, options.weights});
+  ModelFolder folder = ModelFolder::open_any(model_dir, options.mmproj, {});
+  auto shared = std::make_unique<Shared>(text::Tokenizer::load(folder), options);
+  shared->model = models::Model::load(std::move(folder), {options.threads, options.weights});
+  const models::ModelProfile& profile = shared->model->profile();
+  shared->chat = profile.chat;
+  if (!shared->chat) fail(profile.chat_error_kind, profile.chat_error);
+  shared->image_config = profile.image;
   shared->context = std::min<int64_t>(options.context_length, shared->model->max_context());
   shared->model_id = std::filesystem::path(model_dir).filename().string();
   if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();

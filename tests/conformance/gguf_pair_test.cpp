@@ -62,13 +62,22 @@ std::string test_name(const ::testing::TestParamInfo<Case>& info) {
 }
 
 // One GGUF pair per (model, dtype), written once per test binary.
+const test::GgufPair& gguf_files(const Case& c) {
+  static std::map<std::string, test::GgufPair> cache;
+  auto it = cache.find(c.model + dtype_name(c.weights));
+  if (it == cache.end()) {
+    const std::string dir = test::make_temp_dir("gguf_pair");
+    it = cache.emplace(c.model + dtype_name(c.weights),
+                       test::write_gguf_pair(test::model_path(c.model), dir, c.weights)).first;
+  }
+  return it->second;
+}
+
 models::Model& gguf_model(const Case& c) {
   static std::map<std::string, std::unique_ptr<models::Model>> cache;
   auto& slot = cache[c.model + dtype_name(c.weights)];
   if (!slot) {
-    const std::string dir = test::make_temp_dir("gguf_pair");
-    const test::GgufPair pair =
-        test::write_gguf_pair(test::model_path(c.model), dir, c.weights);
+    const test::GgufPair& pair = gguf_files(c);
     slot = models::Model::load(ModelFolder::open_gguf(pair.model, pair.mmproj, {}), {.threads = 2});
   }
   return *slot;
@@ -139,8 +148,10 @@ class GgufPair : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GgufPair, ConfigMatchesTheFolder) {
   const Case& c = GetParam();
-  const auto& want = test::cached_model(c.model).config();
-  const auto& got = gguf_model(c).config();
+  const test::GgufPair& pair = gguf_files(c);
+  const auto want = models::qwen3vl::load_config(test::model_path(c.model));
+  const auto got = models::qwen3vl::config_of(
+      ModelFolder::open_gguf(pair.model, pair.mmproj, {.load_weights = false}));
   EXPECT_EQ(got.text.hidden_size, want.text.hidden_size);
   EXPECT_EQ(got.text.num_layers, want.text.num_layers);
   EXPECT_EQ(got.text.num_kv_heads, want.text.num_kv_heads);

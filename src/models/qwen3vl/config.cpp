@@ -92,11 +92,12 @@ class Fields {
 
 Activation parse_activation(const Fields& f, const std::string& key) {
   std::string name = f.string(key);
-  if (name == "silu" || name == "swish") return Activation::kSilu;
-  if (name == "gelu_pytorch_tanh" || name == "gelu_new") return Activation::kGeluTanh;
-  if (name == "gelu") return Activation::kGeluErf;
-  fail(ErrorKind::kUnsupported, f.file(), ": ", f.path(key), " = \"", name,
-       "\" is not a supported activation (silu, gelu_pytorch_tanh, gelu)");
+  const std::optional<Activation> act = blocks::activation_from_name(name);
+  if (!act || *act == Activation::kQuickGelu) {
+    fail(ErrorKind::kUnsupported, f.file(), ": ", f.path(key), " = \"", name,
+         "\" is not a supported activation (silu, gelu_pytorch_tanh, gelu)");
+  }
+  return *act;
 }
 
 // rope_theta / mrope_section live in rope_scaling (transformers 4.x) or rope_parameters (v5).
@@ -125,27 +126,17 @@ void parse_rope(const Fields& text, TextConfig& cfg) {
     }
   }
   std::vector<int64_t> section = params->int_list("mrope_section");
-  if (section.size() != 3) params->wrong("mrope_section", "a list of 3 integers (T, H, W)");
-  int64_t sum = 0;
+  // Only the first three entries are read (a fourth, as llama.cpp writes, changes nothing).
+  if (section.size() < 3) params->wrong("mrope_section", "a list of 3 integers (T, H, W)");
   for (int i = 0; i < 3; ++i) {
     if (section[i] < 0) params->wrong("mrope_section", "non-negative");
     cfg.mrope_section[i] = section[i];
-    sum += section[i];
   }
-  if (sum != cfg.head_dim / 2) {
-    fail(ErrorKind::kCorrupt, text.file(), ": ", params->path("mrope_section"), " sums to ", sum,
-         " but head_dim / 2 = ", cfg.head_dim / 2);
-  }
-  // Interleaving assigns H to k = 1, 4, ... < 3*H and W to k = 2, 5, ... < 3*W.
-  if (3 * cfg.mrope_section[1] > cfg.head_dim / 2 + 1 ||
-      3 * cfg.mrope_section[2] > cfg.head_dim / 2) {
-    fail(ErrorKind::kCorrupt, text.file(), ": ", params->path("mrope_section"),
-         " does not fit the interleaved layout for head_dim ", cfg.head_dim);
-  }
-  if (!params->boolean("mrope_interleaved", true)) {
-    fail(ErrorKind::kUnsupported, text.file(), ": ", params->path("mrope_interleaved"),
-         " = false (chunked M-RoPE, Qwen2-VL style) is not supported for qwen3_vl");
-  }
+  // transformers' apply_interleaved_mrope writes H into indices 1, 4, 7, ... below
+  // 3 * section[1] and W into 2, 5, 8, ... below 3 * section[2], each slice clipped at
+  // head_dim / 2, and leaves T everywhere else: any non-negative section runs, a section
+  // running past the end included. `mrope_interleaved` is not read there (the Qwen3-VL
+  // rotary always interleaves), so it is not here either.
 }
 
 TextConfig parse_text(const Fields& t) {

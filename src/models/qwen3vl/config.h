@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "models/blocks/mlp.h"
 
 namespace kantu {
 class ModelFolder;
@@ -15,7 +16,7 @@ class ModelFolder;
 
 namespace kantu::models::qwen3vl {
 
-enum class Activation { kSilu, kGeluTanh, kGeluErf };
+using blocks::Activation;
 
 struct TextConfig {
   int64_t hidden_size = 0;
@@ -28,7 +29,9 @@ struct TextConfig {
   int64_t max_position_embeddings = 0;
   float rms_norm_eps = 1e-6f;
   double rope_theta = 0;
-  std::array<int64_t, 3> mrope_section{};  // (T, H, W) frequency counts, sum = head_dim / 2
+  // (T, H, W) frequency counts. Interleaved M-RoPE reads only H and W (slices that
+  // clip at head_dim / 2); T takes every other frequency.
+  std::array<int64_t, 3> mrope_section{};
   bool attention_bias = false;
   Activation hidden_act = Activation::kSilu;
   int64_t bos_token_id = -1;

@@ -49,18 +49,20 @@ TEST_P(TinyModels, OpensWithTypedConfigs) {
   EXPECT_DOUBLE_EQ(m.generation().repetition_penalty, gen["repetition_penalty"].get<double>());
 
   const Json pre = test::read_json(dir + "/preprocessor_config.json");
-  EXPECT_TRUE(m.preprocessor().present);
-  EXPECT_EQ(m.preprocessor().min_pixels, pre["size"]["shortest_edge"].get<int64_t>());
-  EXPECT_EQ(m.preprocessor().max_pixels, pre["size"]["longest_edge"].get<int64_t>());
-  EXPECT_EQ(m.preprocessor().patch_size, pre["patch_size"].get<int64_t>());
-  EXPECT_EQ(m.preprocessor().merge_size, pre["merge_size"].get<int64_t>());
-  EXPECT_EQ(m.preprocessor().temporal_patch_size, pre["temporal_patch_size"].get<int64_t>());
+  EXPECT_EQ(m.preprocessor_json(), pre);
+  const PreprocessorConfig p = parse_preprocessor_config(m.preprocessor_json(), m.preprocessor_path());
+  EXPECT_TRUE(p.present);
+  EXPECT_EQ(p.min_pixels, pre["size"]["shortest_edge"].get<int64_t>());
+  EXPECT_EQ(p.max_pixels, pre["size"]["longest_edge"].get<int64_t>());
+  EXPECT_EQ(p.patch_size, pre["patch_size"].get<int64_t>());
+  EXPECT_EQ(p.merge_size, pre["merge_size"].get<int64_t>());
+  EXPECT_EQ(p.temporal_patch_size, pre["temporal_patch_size"].get<int64_t>());
   for (int c = 0; c < 3; ++c) {
-    EXPECT_FLOAT_EQ(m.preprocessor().image_mean[c], pre["image_mean"][c].get<float>());
-    EXPECT_FLOAT_EQ(m.preprocessor().image_std[c], pre["image_std"][c].get<float>());
+    EXPECT_FLOAT_EQ(p.image_mean[c], pre["image_mean"][c].get<float>());
+    EXPECT_FLOAT_EQ(p.image_std[c], pre["image_std"][c].get<float>());
   }
-  EXPECT_FLOAT_EQ(static_cast<float>(m.preprocessor().rescale_factor), 1.0f / 255.0f);
-  EXPECT_EQ(m.preprocessor().resample, 3);
+  EXPECT_FLOAT_EQ(static_cast<float>(p.rescale_factor), 1.0f / 255.0f);
+  EXPECT_EQ(p.resample, 3);
   const Json video = test::read_json(dir + "/video_preprocessor_config.json");
   EXPECT_EQ(m.video_preprocessor().frames.min_pixels, video["size"]["shortest_edge"].get<int64_t>());
   EXPECT_EQ(m.video_preprocessor().frames.max_pixels, video["size"]["longest_edge"].get<int64_t>());
@@ -153,9 +155,7 @@ TEST(ModelFolder, DefaultsWhenOptionalFilesAreAbsent) {
             std::vector<int64_t>{config["text_config"]["eos_token_id"].get<int64_t>()});
   EXPECT_FALSE(m.generation().do_sample);
   EXPECT_EQ(m.generation().top_k, 50);
-  EXPECT_FALSE(m.preprocessor().present);
-  EXPECT_EQ(m.preprocessor().min_pixels, 65536);
-  EXPECT_EQ(m.preprocessor().max_pixels, 16777216);
+  EXPECT_TRUE(m.preprocessor_json().is_null());
   EXPECT_EQ(m.video_preprocessor().frames.min_pixels, 4096);
   EXPECT_TRUE(m.tokenizer_files().chat_template_json.empty());
   EXPECT_TRUE(m.tokenizer_files().merges_txt.empty());

@@ -78,6 +78,30 @@ TEST(Elementwise, SiluMulMatchesReferenceIncludingHugeGates) {
   }
 }
 
+TEST(Elementwise, QuickGeluAndSiluMatchReferenceIncludingHugeInputs) {
+  for (const KernelTable* t : test::simd_tables()) {
+    for (int64_t n : kLengths) {
+      std::vector<float> x = test::random_floats(n, 23 + n, -30.f, 30.f);
+      if (n > 2) x[1] = 200.f, x[2] = -200.f;  // e^x clamping on both sides
+      for (const bool quick : {true, false}) {
+        std::vector<float> want = x, got = x;
+        (quick ? ref::quick_gelu : ref::silu)(want.data(), n);
+        (quick ? t->quick_gelu : t->silu)(got.data(), n);
+        // In the negative tail the result is ~x·e^(a·x): the float rounding of a·x alone
+        // moves it by a relative |a·x|·ulp.
+        for (int64_t i = 0; i < n; ++i) {
+          const double tol = 2e-6 * (1 + 1.702 * std::fabs(x[i])) * std::fabs(want[i]) + 1e-35;
+          EXPECT_LE(std::fabs(got[i] - want[i]), tol)
+              << (quick ? "quick_gelu" : "silu") << " x=" << x[i] << " n=" << n;
+        }
+      }
+    }
+  }
+  std::vector<float> one = {1.f};
+  ref::quick_gelu(one.data(), 1);
+  EXPECT_NEAR(one[0], 1.0 / (1.0 + std::exp(-1.702)), 1e-7);  // the definition, not the kernel
+}
+
 TEST(Elementwise, AddIsExactAndMayAlias) {
   for (const KernelTable* t : test::simd_tables()) {
     for (int64_t n : kLengths) {

@@ -14,7 +14,7 @@ namespace {
 
 TEST(ModelCosts, CountTheMatricesOfTheArchitecture) {
   auto model = Model::load(test::testdata("models/qwen3vl-tiny-a"), {.threads = 1});
-  const qwen3vl::Config& c = model->config();
+  const qwen3vl::Config c = qwen3vl::load_config(test::testdata("models/qwen3vl-tiny-a"));
   const ModelCosts costs = model->costs();
 
   const double h = c.text.hidden_size, q = c.text.num_heads * c.text.head_dim,

@@ -111,6 +111,20 @@ TEST(Qwen3VLConfig, RopeParametersOfTransformersV5) {
   EXPECT_DOUBLE_EQ(c.text.rope_theta, 5e6);
 }
 
+// transformers' interleaved M-RoPE reads only section[1] and section[2], as slice ends
+// clipped at head_dim / 2, and never reads mrope_interleaved: every such config runs there.
+TEST(Qwen3VLConfig, AcceptsEveryMropeSectionTransformersRuns) {
+  for (const std::vector<int64_t>& section :
+       {std::vector<int64_t>{16, 24, 24}, {24, 20, 19}, {0, 32, 32}, {64, 0, 0}, {24, 20, 20, 0}}) {
+    Json doc = config_2b();
+    doc["text_config"]["rope_scaling"]["mrope_section"] = section;
+    doc["text_config"]["rope_scaling"]["mrope_interleaved"] = false;
+    const Config c = parse_config(doc, "section");
+    EXPECT_EQ(c.text.mrope_section[1], section[1]);
+    EXPECT_EQ(c.text.mrope_section[2], section[2]);
+  }
+}
+
 TEST(Qwen3VLConfig, BadFieldsAreClearErrors) {
   Json doc = config_2b();
   doc["text_config"].erase("hidden_size");
@@ -125,8 +139,12 @@ TEST(Qwen3VLConfig, BadFieldsAreClearErrors) {
   expect_error(doc, ErrorKind::kCorrupt, "num_attention_heads must be a positive integer");
 
   doc = config_2b();
-  doc["text_config"]["rope_scaling"]["mrope_section"] = {24, 20, 19};
-  expect_error(doc, ErrorKind::kCorrupt, "sums to 63 but head_dim / 2 = 64");
+  doc["text_config"]["rope_scaling"]["mrope_section"] = {24, -20, 20};
+  expect_error(doc, ErrorKind::kCorrupt, "mrope_section must be non-negative");
+
+  doc = config_2b();
+  doc["text_config"]["rope_scaling"]["mrope_section"] = {24, 20};
+  expect_error(doc, ErrorKind::kCorrupt, "mrope_section must be a list of 3 integers");
 
   doc = config_2b();
   doc["text_config"]["num_key_value_heads"] = 5;
@@ -151,10 +169,6 @@ TEST(Qwen3VLConfig, BadFieldsAreClearErrors) {
   doc = config_2b();
   doc["vision_config"]["hidden_act"] = "relu";
   expect_error(doc, ErrorKind::kUnsupported, "relu");
-
-  doc = config_2b();
-  doc["text_config"]["rope_scaling"]["mrope_interleaved"] = false;
-  expect_error(doc, ErrorKind::kUnsupported, "mrope_interleaved");
 
   doc = config_2b();
   doc["image_token_id"] = 999999;

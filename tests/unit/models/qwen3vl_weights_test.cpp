@@ -38,7 +38,7 @@ TEST(Qwen3VLWeights, BindsTheTinyModels) {
     EXPECT_EQ(static_cast<int64_t>(w.vision.blocks.size()), c.vision.depth);
     EXPECT_EQ(static_cast<int64_t>(w.text.layers.size()), c.text.num_layers);
     EXPECT_EQ(w.vision.patch_embed.w.cols, 1536);
-    EXPECT_EQ(w.text.layers[0].q_proj.rows, c.text.num_heads * c.text.head_dim);
+    EXPECT_EQ(w.text.layers[0].q_proj.w.rows, c.text.num_heads * c.text.head_dim);
     EXPECT_EQ(w.text.lm_head.data, w.text.embed_tokens.data);  // tied
     EXPECT_EQ(w.text.embed_tokens.dtype, DType::kBF16);        // mapped, not converted
     EXPECT_EQ(w.vision.deepstack.size(), c.vision.deepstack_visual_indexes.size());

@@ -1,0 +1,74 @@
+// What a model family provides behind models/model.h (the implementation side): its
+// profile (chat format, image processor settings), and the parts of a loaded model that
+// Model runs: the decoder's config and weights, a vision encoder, the position scheme,
+// the visual token ids and the stop ids. A family is a folder models/<family>/ that parses
+// its config and binds its weights onto the shared blocks (models/blocks/); the registry
+// (families.cpp) maps formats' ModelFamily to it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "formats/model_folder.h"
+#include "models/blocks/binder.h"
+#include "models/blocks/decoder.h"
+#include "models/blocks/positions.h"
+#include "models/model.h"
+
+namespace kantu::models {
+
+// A family's vision tower and projector: preprocessed images in, language-model rows out.
+class VisionEncoder {
+ public:
+  virtual ~VisionEncoder() = default;
+  // Validates the inputs, then runs every image at once (see Model::encode_images).
+  virtual VisionOutput encode(const std::vector<VisualInput>& images, ThreadPool* pool,
+                              Dumps* dumps) const = 0;
+  // The matrices --vision-weights converts (stable names: they key the weight cache).
+  virtual void matrices(std::vector<blocks::NamedMatrix>& out) = 0;
+  // The vision fields of ModelCosts.
+  virtual void add_costs(ModelCosts& costs) const = 0;
+  virtual int64_t patch_size() const = 0;
+  virtual int64_t temporal_patch_size() const = 0;
+  virtual int64_t merge_size() const = 0;
+  virtual int64_t patch_dim() const = 0;
+  // Feature levels each image token carries for the decoder's DeepStack (0: none).
+  virtual int64_t deepstack_levels() const { return 0; }
+};
+
+// A loaded model's family-specific parts. The weights they hold are views into the
+// WeightStore the Model keeps alive.
+struct FamilyModel {
+  blocks::DecoderConfig decoder;
+  blocks::DecoderWeights text;
+  std::unique_ptr<VisionEncoder> vision;  // null: a text-only model
+  blocks::PositionRule positions;
+  int32_t image_token_id = -1;
+  int32_t video_token_id = -1;
+  int32_t vision_start_token_id = -1;
+  int32_t vision_end_token_id = -1;
+  std::vector<int32_t> eos_ids;  // generation_config's eos list, else the config's
+};
+
+struct Family {
+  ModelFamily id;
+  ModelProfile (*profile)(const ModelFolder& model);
+  // Parses the config and binds the weights (from `store`, the model's weights).
+  FamilyModel (*build)(const ModelFolder& model, const WeightStore& store);
+};
+
+// The registered family for an identified model (formats/model_family.h).
+const Family& family_for(ModelFamily id);
+
+// The profile every family builds the same way: its model_type, the chat format its
+// template is rendered with, and the image settings of preprocessor_config.json (or the
+// GGUF mmproj) over the family's processor defaults.
+ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults);
+
+// The eos list of generation_config.json (or the config's own), checked against the
+// vocabulary: shared by every family.
+std::vector<int32_t> eos_ids_of(const ModelFolder& model, std::vector<int64_t> config_eos,
+                                int64_t vocab_size);
+
+}  // namespace kantu::models
