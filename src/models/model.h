@@ -161,6 +161,34 @@ class Sequence {
   std::unique_ptr<SequenceState> state_;
 };
 
+// One image (or video) of a prompt as prefill sees it: its grid, which fixes the
+// positions of its pad tokens and of the text after it, and where its rows are. `vision`
+// may be null when none of the item's tokens will be prefilled (a prefix cache holds them).
+struct PromptVisual {
+  GridTHW grid;
+  int64_t tokens = 0;                    // its pad tokens (grid.patches() / merge^2)
+  double second_per_grid_t = 0;          // videos (see VisualInput)
+  const VisionOutput* vision = nullptr;  // holds the item's rows
+  int64_t first_row = 0;                 // the item's first row in vision->embeds
+};
+// The items of encode_images results, in order (each output may hold several).
+std::vector<PromptVisual> prompt_visuals(const std::vector<const VisionOutput*>& vision);
+
+// A prompt laid out once for prefill: its ids, every token's position and, for visual pad
+// tokens, the rows they take. It is prefilled whole or in consecutive chunks
+// (Model::prefill_chunk), e.g. interleaved with other sequences' decode steps; its
+// positions do not depend on how it is cut, and a chunk may end inside an image.
+struct PromptLayout {
+  std::vector<int32_t> ids;
+  std::vector<int64_t> pos_t, pos_h, pos_w;  // per token (the family's position scheme)
+  std::vector<uint8_t> visual;               // per token: 1 for an image/video pad
+  std::vector<const float*> embed;           // per token: its visual row (null: text, or not given)
+  std::vector<std::vector<const float*>> deepstack;  // [level][token]: feature row or null
+  int64_t base = 0;      // tokens the sequence held before the prompt
+  int64_t next_pos = 0;  // position of the first token after the prompt
+  int64_t size() const { return static_cast<int64_t>(ids.size()); }
+};
+
 struct PrefillOptions {
   // Fill `all_logits` with [n_ids, vocab] (every prompt position), e.g. for --dump-logits.
   std::vector<float>* all_logits = nullptr;
@@ -217,10 +245,23 @@ class Model {
   // encode_images results; their token counts must match the pads exactly). 3-D M-RoPE
   // positions continue from seq.next_position() exactly like HF get_rope_index. Refuses
   // (kTooLarge) before any work if the sequence would exceed its context. Afterwards
-  // seq.logits() holds the logits of the last id.
+  // seq.logits() holds the logits of the last id. (layout_prompt + one prefill_chunk.)
   void prefill(Sequence& seq, std::span<const int32_t> ids,
                const std::vector<const VisionOutput*>& vision = {},
                const PrefillOptions& options = {});
+
+  // Lays out `ids` for prefill: positions (continuing `after`, a sequence the prompt will be
+  // appended to, or from 0) and the rows of its visual pad tokens, which must match the
+  // items' token counts exactly. Bad ids or items are Error(kInvalidArgument).
+  PromptLayout layout_prompt(std::span<const int32_t> ids, const std::vector<PromptVisual>& visuals,
+                             const Sequence* after = nullptr) const;
+  // Appends tokens [begin, end) of a laid-out prompt; the sequence must hold exactly the
+  // tokens before them (prompt.base + begin). The chunk that ends the prompt leaves the
+  // logits of its last token in seq.logits(); earlier chunks compute none. Options apply
+  // to the chunk's rows. Refuses (kTooLarge) before any work if the sequence would
+  // exceed its context.
+  void prefill_chunk(Sequence& seq, const PromptLayout& prompt, int64_t begin, int64_t end,
+                     const PrefillOptions& options = {});
 
   // Appends one text token; returns seq.logits().
   std::span<const float> decode(Sequence& seq, int32_t token);

@@ -155,6 +155,44 @@ TEST(ModelApi, ChunkedPrefillMatchesOnePrefill) {
   EXPECT_LE(rel_diff(m.decode(*whole, 42), after_whole), 1e-6);
 }
 
+TEST(ModelApi, PromptChunksMayEndInsideAnImage) {
+  Model& m = tiny();
+  std::vector<float> pixels(64 * m.patch_dim());
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::sin(0.01f * float(i));
+  VisionOutput out = m.encode_images({{pixels.data(), {1, 8, 8}}});  // 16 image tokens
+  const int32_t pad = m.image_token_id();
+  std::vector<int32_t> ids = {151644, 872, m.vision_start_token_id()};
+  ids.insert(ids.end(), 16, pad);
+  for (int32_t t : {m.vision_end_token_id(), 1000, 2000, 3000}) ids.push_back(t);
+  auto whole = m.new_sequence(64);
+  m.prefill(*whole, ids, {&out});
+
+  const PromptLayout prompt = m.layout_prompt(ids, prompt_visuals({&out}));
+  EXPECT_EQ(prompt.next_pos, whole->next_position());
+  auto chunked = m.new_sequence(64);
+  for (auto [b, e] : {std::pair<int64_t, int64_t>{0, 5}, {5, 12}, {12, 13}, {13, prompt.size()}}) {
+    m.prefill_chunk(*chunked, prompt, b, e);
+    EXPECT_EQ(chunked->length(), e);
+    EXPECT_EQ(chunked->logits().empty(), e < prompt.size()) << "logits only when the prompt ends";
+  }
+  EXPECT_EQ(chunked->next_position(), whole->next_position());
+  EXPECT_LE(rel_diff(chunked->logits(), whole->logits()), 1e-5);
+  EXPECT_LE(rel_diff(m.decode(*chunked, 7), m.decode(*whole, 7)), 1e-5);
+
+  // A chunk must start where the sequence ends, and image rows must be there.
+  auto other = m.new_sequence(64);
+  expect_error([&] { m.prefill_chunk(*other, prompt, 5, 8); }, ErrorKind::kInvalidArgument,
+               "holds 0 tokens");
+  expect_error([&] { m.prefill_chunk(*other, prompt, 0, 99); }, ErrorKind::kInvalidArgument,
+               "chunk");
+  std::vector<PromptVisual> no_rows = {{out.grids[0], 16}};
+  const PromptLayout blind = m.layout_prompt(ids, no_rows);
+  m.prefill_chunk(*other, blind, 0, 3);  // text only: fine
+  expect_error([&] { m.prefill_chunk(*other, blind, 3, 6); }, ErrorKind::kInvalidArgument,
+               "without its image rows");
+  EXPECT_EQ(other->length(), 3);
+}
+
 TEST(ModelApi, DecodeOfLastTokenMatchesPrefillOfIt) {
   Model& m = tiny();
   std::vector<int32_t> ids = text_ids(12, 5);
