@@ -36,6 +36,9 @@ class CaptionBackend {
   virtual std::string kind() const = 0;  // "endpoint" or "local"
   // Throws kantu::Error on failure (nothing is recorded for that image).
   virtual Caption caption(const CaptionRequest& request) = 0;
+  // True when caption() may be called from several threads at once (an endpoint
+  // backend: the requests go to servers); the local engine runs one caption at a time.
+  virtual bool concurrent() const { return false; }
   // Peak resident memory of the engine in MiB; nullopt when unknown (an endpoint).
   virtual std::optional<double> peak_memory_mb() const = 0;
 };

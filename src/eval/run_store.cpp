@@ -1,6 +1,7 @@
 #include "eval/run_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,20 +98,36 @@ PredictionLog::PredictionLog(const std::string& run_dir) {
   path_ = (std::filesystem::path(run_dir) / "predictions.jsonl").string();
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(ErrorKind::kNotFound, "cannot open ", path_, ": ", std::strerror(errno));
-  std::string text = read_file(path_);
-  std::vector<Prediction> preds;
-  size_t good = parse_lines(text, path_, preds, dropped_torn_line_);
-  if (good < text.size()) {
-    if (::ftruncate(fd_, static_cast<off_t>(good)) != 0)
-      fail(ErrorKind::kInternal, "cannot truncate ", path_, ": ", std::strerror(errno));
-    ::fsync(fd_);
+  // Two writers would record images twice (two array tasks given the same --out).
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      fail(ErrorKind::kInvalidArgument, path_, " is being written by another process (another ",
+           "`kantu eval run` with the same --out?)");
+    fail(ErrorKind::kInternal, "cannot lock ", path_, ": ", std::strerror(err));
   }
-  for (Prediction& p : preds) {
-    std::string id = p.image_id;
-    if (!done_.emplace(id, std::move(p)).second)
-      fail(ErrorKind::kCorrupt, path_, ": image ", id, " appears twice");
+  try {
+    std::string text = read_file(path_);
+    std::vector<Prediction> preds;
+    size_t good = parse_lines(text, path_, preds, dropped_torn_line_);
+    if (good < text.size()) {
+      if (::ftruncate(fd_, static_cast<off_t>(good)) != 0)
+        fail(ErrorKind::kInternal, "cannot truncate ", path_, ": ", std::strerror(errno));
+      ::fsync(fd_);
+    }
+    for (Prediction& p : preds) {
+      std::string id = p.image_id;
+      if (!done_.emplace(id, std::move(p)).second)
+        fail(ErrorKind::kCorrupt, path_, ": image ", id, " appears twice");
+    }
+    ::lseek(fd_, 0, SEEK_END);
+  } catch (...) {
+    ::close(fd_);  // and with it the lock
+    fd_ = -1;
+    throw;
   }
-  ::lseek(fd_, 0, SEEK_END);
 }
 
 PredictionLog::~PredictionLog() {

@@ -27,8 +27,9 @@ Prediction prediction_from_json(const Json& j, const std::string& where);
 
 class PredictionLog {
  public:
-  // Opens (creating) RUN_DIR/predictions.jsonl; reads what is there, truncating a torn
-  // last line. A bad line elsewhere is an error (kCorrupt).
+  // Opens (creating) RUN_DIR/predictions.jsonl and locks it (flock: a second writer,
+  // e.g. two tasks given the same --out, is refused); reads what is there, truncating
+  // a torn last line. A bad line elsewhere is an error (kCorrupt).
   explicit PredictionLog(const std::string& run_dir);
   ~PredictionLog();
   PredictionLog(const PredictionLog&) = delete;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "core/error.h"
 #include "core/mapped_file.h"
@@ -62,24 +64,46 @@ Json finish(const CocoAnnotations& annotations, const std::vector<std::string>& 
   return metrics;
 }
 
-}  // namespace
-
-Shard parse_shard(const std::string& text) {
-  Shard s;
-  size_t slash = text.find('/');
-  try {
-    if (slash == std::string::npos) throw std::invalid_argument("no slash");
-    size_t used_k = 0, used_n = 0;
-    s.k = std::stoi(text.substr(0, slash), &used_k);
-    s.n = std::stoi(text.substr(slash + 1), &used_n);
-    if (used_k != slash || used_n != text.size() - slash - 1) throw std::invalid_argument("junk");
-  } catch (const std::exception&) {
-    fail(ErrorKind::kInvalidArgument, "--shard ", text, ": expected K/N, e.g. 1/4");
+// Captions `todo` with o.concurrency threads (see runner.h); throws the first failure
+// after the captions in flight are recorded.
+void caption_all(CaptionBackend& backend, const RunOptions& o, const std::vector<std::string>& todo,
+                 const std::map<std::string, std::string>& paths, PredictionLog& log,
+                 Progress& progress, RunSummary& summary) {
+  std::mutex mutex;  // guards next, failure, log, progress, summary
+  size_t next = 0;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (;;) {
+      std::string id;
+      {
+        std::lock_guard lock(mutex);
+        if (failure || next >= todo.size()) return;
+        id = todo[next++];
+      }
+      try {
+        Caption c = backend.caption({paths.at(id), o.prompt, o.max_tokens});
+        std::lock_guard lock(mutex);
+        log.append({id, c.text, c.timings});
+        ++summary.captioned;
+        progress.advance();
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  const size_t threads = std::min(static_cast<size_t>(o.concurrency), todo.size());
+  if (threads <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (std::thread& t : pool) t.join();
   }
-  if (s.n < 1 || s.k < 1 || s.k > s.n)
-    fail(ErrorKind::kInvalidArgument, "--shard ", text, ": need 1 <= K <= N");
-  return s;
+  if (failure) std::rethrow_exception(failure);
 }
+
+}  // namespace
 
 std::vector<std::string> plan_images(const CocoAnnotations& annotations, int limit, Shard shard) {
   std::vector<std::string> ids;
@@ -95,6 +119,10 @@ std::vector<std::string> plan_images(const CocoAnnotations& annotations, int lim
 RunSummary run_captioning(CaptionBackend& backend, const RunOptions& o) {
   if (o.limit < 0) fail(ErrorKind::kInvalidArgument, "--limit must be >= 0");
   if (o.max_tokens < 1) fail(ErrorKind::kInvalidArgument, "--max-tokens must be >= 1");
+  if (o.concurrency < 1) fail(ErrorKind::kInvalidArgument, "--concurrency must be >= 1");
+  if (o.concurrency > 1 && !backend.concurrent())
+    fail(ErrorKind::kInvalidArgument, "--concurrency ", o.concurrency, " needs --endpoint: the ",
+         backend.kind(), " backend captions one image at a time");
   CocoAnnotations annotations = read_coco_annotations(o.annotations);
   std::vector<std::string> plan = plan_images(annotations, o.limit, o.shard);
   if (plan.empty()) fail(ErrorKind::kInvalidArgument, "no image to caption in this run (", o.annotations, ")");
@@ -132,14 +160,11 @@ RunSummary run_captioning(CaptionBackend& backend, const RunOptions& o) {
       fail(ErrorKind::kCorrupt, o.out_dir, "/predictions.jsonl: image ", id, " is not part of this run");
   summary.resumed = log.done().size();
 
+  std::vector<std::string> todo;
+  for (const std::string& id : plan)
+    if (!log.done().count(id)) todo.push_back(id);
   Progress progress("eval run", plan.size(), summary.resumed);
-  for (const std::string& id : plan) {
-    if (log.done().count(id)) continue;
-    Caption c = backend.caption({paths.at(id), o.prompt, o.max_tokens});
-    log.append({id, c.text, c.timings});
-    ++summary.captioned;
-    progress.advance();
-  }
+  caption_all(backend, o, todo, paths, log, progress, summary);
   progress.finish();
 
   if (std::optional<double> peak = backend.peak_memory_mb()) record["peak_memory_mb"] = std::max(prior_peak, *peak);

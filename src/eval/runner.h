@@ -1,7 +1,13 @@
 // `kantu eval run` and `kantu eval merge`: caption every image of a COCO annotation file
 // with a CaptionBackend, resumably (run_store.h), optionally one deterministic shard of
-// the set; then write COCO results and their scores. Shards merge into exactly what a
-// single run would have written.
+// the set (shard.h); then write COCO results and their scores. Shards merge into
+// exactly what a single run would have written.
+//
+// With concurrency N, N threads each take the next image and record its caption as
+// soon as it exists (one append per image, under a lock): the log holds every image at
+// most once, in completion order, and results.json is written in plan order. When one
+// image fails for good, no new image is started, the ones in flight are still
+// recorded, and the first error is thrown: the next run resumes from there.
 #pragma once
 
 #include <string>
@@ -10,15 +16,9 @@
 #include "core/json.h"
 #include "eval/caption_backend.h"
 #include "eval/coco.h"
+#include "eval/shard.h"
 
 namespace kantu::eval {
-
-struct Shard {
-  int k = 1;  // 1-based part
-  int n = 1;  // number of parts
-};
-// "K/N" with 1 <= K <= N; throws kInvalidArgument otherwise.
-Shard parse_shard(const std::string& text);
 
 // The images a run covers, in canonical order: the annotation file's image order, the
 // first `limit` (0 = all), then every N-th starting at K-1.
@@ -33,6 +33,7 @@ struct RunOptions {
   int limit = 0;
   Shard shard;
   std::string endpoint;  // for the record
+  int concurrency = 1;   // captions in flight at once (a backend that is concurrent())
   bool show_progress = true;
 };
 

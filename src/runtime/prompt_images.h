@@ -22,8 +22,4 @@ std::vector<ImageSource> image_sources(const std::vector<text::Message>& message
 // file or undecodable bytes are kantu::Errors naming the part.
 RgbImage load_image_source(const ImageSource& source);
 
-// Standard base64 (RFC 4648, padding optional, whitespace ignored); bad input is
-// Error(kInvalidArgument).
-std::vector<uint8_t> base64_decode(std::string_view text);
-
 }  // namespace kantu::runtime

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "server/base64.h"
+#include "core/base64.h"
 
 namespace kantu::server {
 
@@ -112,20 +112,12 @@ void check_image_magic(std::string_view b, std::string_view what) {
 }
 
 std::string decode_image_data_url(std::string_view url, std::string_view what) {
-  // data:[<media type>][;base64],<data>
-  size_t comma = url.find(',');
-  if (url.rfind("data:", 0) != 0 || comma == std::string_view::npos) {
-    fail(ErrorKind::kInvalidArgument, what, ": malformed data: URL (expected data:<type>;base64,...)");
-  }
-  std::string_view meta = url.substr(5, comma - 5);
-  if (meta.size() < 7 || meta.substr(meta.size() - 7) != ";base64") {
-    fail(ErrorKind::kInvalidArgument, what, ": only base64 data: URLs are supported");
-  }
-  std::string_view media = meta.substr(0, meta.find(';'));
+  DataUrl data = parse_data_url(url, what);
+  const std::string& media = data.media_type;
   if (!media.empty() && media.rfind("image/", 0) != 0 && media != "application/octet-stream") {
     fail(ErrorKind::kUnsupported, what, ": media type '", media, "' is not an image");
   }
-  return base64_decode(url.substr(comma + 1), what);
+  return std::move(data.bytes);
 }
 
 ParsedChatRequest parse_chat_request(std::string_view body, const ChatRequestLimits& limits) {

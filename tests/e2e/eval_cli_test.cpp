@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "core/json.h"
-#include "eval/endpoint_backend.h"
+#include "core/base64.h"
 #include "support/testdata.h"
 
 namespace kantu {
@@ -92,7 +92,7 @@ Fixture make_fixture() {
     std::string file = "img" + std::to_string(i) + (i % 2 ? ".png" : ".jpg");
     std::string bytes = std::string("fake image of a ") + things[i];
     test::write_text_file(f.images + "/" + file, bytes);
-    f.caption_by_b64[eval::base64_encode(bytes)] = std::string("A ") + things[i] + " on the grass.";
+    f.caption_by_b64[base64_encode(bytes)] = std::string("A ") + things[i] + " on the grass.";
     ann["images"].push_back({{"id", 100 + i}, {"file_name", file}});
     ann["annotations"].push_back({{"image_id", 100 + i}, {"caption", std::string("a ") + things[i] + " on grass"}});
     ann["annotations"].push_back({{"image_id", 100 + i}, {"caption", std::string("the ") + things[i] + " is outside"}});
@@ -247,6 +247,66 @@ TEST(EvalCli, RunResumesShardsMergesAndReports) {
   EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing to fetch
   EXPECT_EQ(read_json_file(f.dir + "/report/report.json").at("runs").size(), 2u);
   EXPECT_FALSE(slurp(f.dir + "/report/report.md").empty());
+}
+
+// Environment variables for the children run inside one scope.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {
+    for (const auto& [k, v] : vars_) ::setenv(k.c_str(), v.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : vars_) ::unsetenv(k.c_str());
+  }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+
+TEST(EvalCli, ArrayTasksOverSeveralEndpointsMergeIntoTheSingleRun) {
+  Fixture f = make_fixture();
+  FakeOpenAi a(f), b(f);
+  const std::string full = f.dir + "/full";
+  ASSERT_EQ(kantu(run_args(f, a, full)).exit_code, 0);
+  // A Slurm array of 2 (--array=1-2), each task with 2 endpoints and 3 requests in flight.
+  for (const char* task : {"1", "2"}) {
+    ScopedEnv env({{"SLURM_ARRAY_TASK_ID", task}, {"SLURM_ARRAY_TASK_COUNT", "2"}, {"SLURM_ARRAY_TASK_MIN", "1"}});
+    auto args = run_args(f, a, f.dir + "/task" + task);
+    args[3] = a.url() + "," + b.url();
+    args.insert(args.end(), {"--concurrency", "3", "--shard", "auto"});
+    auto r = kantu(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json out = parse_json(r.out, "stdout");
+    EXPECT_EQ(out.at("shard"), std::string(task) + "/2");
+    ASSERT_EQ(out.at("endpoints").size(), 2u);
+    EXPECT_EQ(out.at("endpoints")[0].at("url"), a.url());
+    EXPECT_EQ(out.at("retries"), 0);
+  }
+  EXPECT_EQ(a.requests() + b.requests(), 7 + 7);
+  EXPECT_GT(b.requests(), 0);
+  auto r = kantu({"eval", "merge", f.dir + "/task1", f.dir + "/task2", "--out", f.dir + "/merged"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(f.dir + "/merged/results.json"), slurp(full + "/results.json"));
+  EXPECT_EQ(slurp(f.dir + "/merged/metrics.json"), slurp(full + "/metrics.json"));
+
+  // Outside an array job, --shard auto says what it looks for.
+  auto args = run_args(f, a, f.dir + "/noenv");
+  args.insert(args.end(), {"--shard", "auto"});
+  r = kantu(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("JOB_COMPLETION_INDEX"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("SLURM_ARRAY_TASK_ID"), std::string::npos) << r.err;
+  {
+    ScopedEnv env(std::map<std::string, std::string>{{"JOB_COMPLETION_INDEX", "2"}});
+    r = kantu(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("JOB_COMPLETIONS is not"), std::string::npos) << r.err;
+  }
+  // The in-process engine runs one caption at a time.
+  r = kantu({"eval", "run", "-m", test::testdata("models/qwen3vl-tiny-a"), "--concurrency", "2", "--annotations",
+             f.annotations, "--images", f.images, "--out", f.dir + "/local"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("needs --endpoint"), std::string::npos) << r.err;
 }
 
 TEST(EvalCli, RunReportsEndpointFailuresClearly) {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "core/json.h"
-#include "server/base64.h"
+#include "core/base64.h"
 #include "server/http_server.h"
 #include "server/real_engine.h"
 #include "support/gguf_pair.h"

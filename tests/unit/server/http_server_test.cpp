@@ -17,7 +17,7 @@
 
 #include "core/json.h"
 #include "core/timer.h"
-#include "server/base64.h"
+#include "core/base64.h"
 #include "server/fake_engine.h"
 
 namespace kantu::server {
