@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "eval/subprocess.h"
+#include "core/subprocess.h"
 
 namespace kantu::eval {
 namespace {

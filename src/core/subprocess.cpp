@@ -1,17 +1,19 @@
-#include "eval/subprocess.h"
+#include "core/subprocess.h"
 
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
 
-namespace kantu::eval {
+namespace kantu {
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& cwd) {
   what_ = argv.empty() ? "" : argv[0];
@@ -75,19 +77,22 @@ Subprocess::~Subprocess() {
 void Subprocess::write_line(const std::string& line) {
   std::string data = line + "\n";
   size_t done = 0;
-  auto old = signal(SIGPIPE, SIG_IGN);
+  auto old = ::signal(SIGPIPE, SIG_IGN);
   while (done < data.size()) {
     ssize_t n = write(in_fd_, data.data() + done, data.size() - done);
     if (n <= 0) {
-      signal(SIGPIPE, old);
+      ::signal(SIGPIPE, old);
       fail(ErrorKind::kUnsupported, what_, " stopped reading its input: ", stderr_tail());
     }
     done += static_cast<size_t>(n);
   }
-  signal(SIGPIPE, old);
+  ::signal(SIGPIPE, old);
 }
 
-std::string Subprocess::read_line() {
+std::string Subprocess::read_line() { return read_line(-1); }
+
+std::string Subprocess::read_line(double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   for (;;) {
     size_t nl = buffer_.find('\n');
     if (nl != std::string::npos) {
@@ -95,6 +100,12 @@ std::string Subprocess::read_line() {
       buffer_.erase(0, nl + 1);
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return line;
+    }
+    if (timeout_s >= 0) {
+      const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      pollfd p{out_fd_, POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left * 1000) + 1) == 0)
+        fail(ErrorKind::kUnsupported, what_, " wrote no line in ", timeout_s, " s: ", stderr_tail());
     }
     char chunk[4096];
     ssize_t n = read(out_fd_, chunk, sizeof(chunk));
@@ -118,6 +129,18 @@ int Subprocess::wait() {
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+void Subprocess::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+bool Subprocess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == 0) return true;
+  pid_ = -1;
+  return false;
+}
+
 std::string Subprocess::stderr_tail() const {
   std::ifstream in(err_path_);
   std::stringstream ss;
@@ -128,4 +151,4 @@ std::string Subprocess::stderr_tail() const {
   return s.empty() ? "(no error output)" : s;
 }
 
-}  // namespace kantu::eval
+}  // namespace kantu
