@@ -256,7 +256,7 @@ TEST(NginxFailover, EvalSurvivesAReplicaKilledAndRestarted) {
     if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
       text += e["choices"][0]["delta"]["content"].get<std::string>();
   }
-  EXPECT_GT(events, 100u);
+  EXPECT_GT(events, 30u);  // text that piles up between two writes goes out as one event
   // Passed on as they come, the events arrive in about as many reads as there are
   // events (gathered up anywhere on the way, they would come in a few large pieces).
   EXPECT_GT(reads, static_cast<int>(events) / 2) << "the stream was gathered up on its way";
