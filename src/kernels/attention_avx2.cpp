@@ -57,14 +57,12 @@ float softmax_update(float* row, int64_t n_valid, int64_t n_pad, float scale, fl
   return correction;
 }
 
-void attend_block(const float* q, const float* k, const float* v, float* out,
-                  const AttentionShape& s, int64_t h, int64_t i0, int64_t i1) {
+void attend_block(const float* q, const KvBlocks& kv, float* out, const AttentionShape& s,
+                  int64_t h, int64_t i0, int64_t i1) {
   const int64_t hd = s.head_dim, kvh = h / (s.n_heads / s.n_kv_heads);
   const int64_t nq = i1 - i0;
   const bool causal = s.causal_offset >= 0;
   const float* qh = q + i0 * s.q_stride + h * hd;
-  const float* kh = k + kvh * hd;
-  const float* vh = v + kvh * hd;
   Scratch& sc = scratch();
   float* keys = aligned_scratch(sc.keys, static_cast<size_t>(kKb * hd));
   float* values = aligned_scratch(sc.values, static_cast<size_t>(kKb * hd));
@@ -80,8 +78,9 @@ void attend_block(const float* q, const float* k, const float* v, float* out,
     const int64_t n_panels = (kb + kPanelCols - 1) / kPanelCols;
     for (int64_t p = 0; p < n_panels; ++p) {
       const int valid = static_cast<int>(std::min<int64_t>(kPanelCols, kb - p * kPanelCols));
-      pack_panel<F32Weights>(kh + (j0 + p * kPanelCols) * s.kv_stride, s.kv_stride, valid, hd,
-                             keys + p * kPanelCols * hd);
+      // A panel's 16 keys are consecutive rows of one block (blocks hold 16k rows).
+      pack_panel<F32Weights>(kv.key(j0 + p * kPanelCols, s.kv_stride) + kvh * hd, s.kv_stride,
+                             valid, hd, keys + p * kPanelCols * hd);
     }
     for (int64_t i = 0; i < nq; i += kTileRows) {
       const int mr = static_cast<int>(std::min<int64_t>(kTileRows, nq - i));
@@ -105,7 +104,7 @@ void attend_block(const float* q, const float* k, const float* v, float* out,
       }
     }
     for (int64_t j = 0; j < kb; ++j) {
-      const float* src = vh + (j0 + j) * s.kv_stride;
+      const float* src = kv.value(j0 + j, s.kv_stride) + kvh * hd;
       for (int64_t d = 0; d < hd; d += 8)
         _mm256_store_ps(values + j * hd + d, _mm256_loadu_ps(src + d));
     }
@@ -130,13 +129,13 @@ void attend_block(const float* q, const float* k, const float* v, float* out,
 
 }  // namespace
 
-void attention(const float* q, const float* k, const float* v, float* out,
-               const AttentionShape& s, ThreadPool* pool) {
-  if (s.head_dim % 8 != 0) return ref::attention(q, k, v, out, s, pool);  // no such model yet
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& s,
+               ThreadPool* pool) {
+  if (s.head_dim % 8 != 0) return ref::attention(q, kv, out, s, pool);  // no such model yet
   const int64_t n_blocks = (s.n_q + kQb - 1) / kQb;
   auto task = [&](int64_t t) {
     const int64_t h = t / n_blocks, b = t % n_blocks;
-    attend_block(q, k, v, out, s, h, b * kQb, std::min(s.n_q, (b + 1) * kQb));
+    attend_block(q, kv, out, s, h, b * kQb, std::min(s.n_q, (b + 1) * kQb));
   };
   const int64_t n_tasks = s.n_heads * n_blocks;
   if (pool == nullptr || pool->size() == 1) {

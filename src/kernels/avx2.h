@@ -21,7 +21,7 @@ void silu(float* x, int64_t n);
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void add(const float* a, const float* b, float* out, int64_t n);
 void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head_dim);
-void attention(const float* q, const float* k, const float* v, float* out,
-               const AttentionShape& shape, ThreadPool* pool);
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& shape,
+               ThreadPool* pool);
 
 }  // namespace kantu::kernels::avx2

@@ -24,8 +24,8 @@ struct KernelTable {
   void (*add)(const float* a, const float* b, float* out, int64_t n) = nullptr;
   void (*rope_rotate_half)(float* x, const float* cos, const float* sin,
                            int64_t head_dim) = nullptr;
-  void (*attention)(const float* q, const float* k, const float* v, float* out,
-                    const AttentionShape& shape, ThreadPool* pool) = nullptr;
+  void (*attention)(const float* q, const KvBlocks& kv, float* out, const AttentionShape& shape,
+                    ThreadPool* pool) = nullptr;
 };
 
 // The table every ops.h call uses (chosen once; throws kantu::Error if KANTU_ISA names an

@@ -84,6 +84,15 @@ void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head
 
 void attention(const float* q, const float* k, const float* v, float* out,
                const AttentionShape& s, ThreadPool* pool) {
+  if (s.n_q <= 0 || s.n_kv <= 0) return attention(q, KvBlocks{}, out, s, pool);  // its errors
+  KANTU_CHECK(k != nullptr && v != nullptr);
+  const float* const k_blocks[1] = {k};
+  const float* const v_blocks[1] = {v};
+  attention(q, KvBlocks{k_blocks, v_blocks, s.n_kv}, out, s, pool);
+}
+
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& s,
+               ThreadPool* pool) {
   KANTU_CHECK(s.n_q >= 0 && s.n_kv >= 0 && s.head_dim > 0 && s.n_heads > 0 &&
                   s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0,
               "attention: n_q=", s.n_q, " n_kv=", s.n_kv, " heads=", s.n_heads, "/",
@@ -94,8 +103,10 @@ void attention(const float* q, const float* k, const float* v, float* out,
               "attention: row strides smaller than the rows");
   if (s.n_q == 0) return;
   KANTU_CHECK(s.n_kv > 0, "attention: queries but no keys");
-  KANTU_CHECK(q != nullptr && k != nullptr && v != nullptr && out != nullptr);
-  kernel_table().attention(q, k, v, out, s, pool);
+  KANTU_CHECK(kv.block_rows > 0 && (kv.block_rows >= s.n_kv || kv.block_rows % 16 == 0),
+              "attention: blocks of ", kv.block_rows, " rows (one block, or a multiple of 16)");
+  KANTU_CHECK(q != nullptr && kv.k != nullptr && kv.v != nullptr && out != nullptr);
+  kernel_table().attention(q, kv, out, s, pool);
 }
 
 }  // namespace kantu::kernels

@@ -52,7 +52,8 @@ void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head
 
 // Scaled dot-product attention with grouped KV heads.
 //   q   [n_q, n_heads * head_dim]     row stride q_stride floats
-//   k,v [n_kv, n_kv_heads * head_dim] row stride kv_stride floats
+//   k,v [n_kv, n_kv_heads * head_dim] row stride kv_stride floats, contiguous or in blocks
+//                                     (KvBlocks)
 //   out [n_q, n_heads * head_dim]     row stride out_stride floats
 // Query head h uses KV head h / (n_heads / n_kv_heads).
 // causal_offset < 0: every query sees every key (vision). Otherwise query i sees keys
@@ -67,5 +68,23 @@ struct AttentionShape {
 };
 void attention(const float* q, const float* k, const float* v, float* out,
                const AttentionShape& shape, ThreadPool* pool);
+
+// Keys and values kept in blocks of `block_rows` rows (a KV cache whose blocks sequences
+// share): key row j is k[j / block_rows] + (j % block_rows) * kv_stride, value rows
+// likewise. With several blocks, block_rows must be a multiple of 16 (the kernels pack
+// keys 16 rows at a time). Contiguous keys and values are one block.
+struct KvBlocks {
+  const float* const* k = nullptr;  // [blocks]
+  const float* const* v = nullptr;
+  int64_t block_rows = 0;
+  const float* key(int64_t j, int64_t stride) const {
+    return k[j / block_rows] + (j % block_rows) * stride;
+  }
+  const float* value(int64_t j, int64_t stride) const {
+    return v[j / block_rows] + (j % block_rows) * stride;
+  }
+};
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& shape,
+               ThreadPool* pool);
 
 }  // namespace kantu::kernels

@@ -123,8 +123,8 @@ void rope_rotate_half(float* x, const float* cos, const float* sin, int64_t head
   }
 }
 
-void attention(const float* q, const float* k, const float* v, float* out,
-               const AttentionShape& s, ThreadPool* pool) {
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& s,
+               ThreadPool* pool) {
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t hd = s.head_dim;
   // One task per (head, query): scores for all visible keys, softmax, weighted sum of values.
@@ -139,7 +139,7 @@ void attention(const float* q, const float* k, const float* v, float* out,
       const float* qi = q + i * s.q_stride + h * hd;
       float max_score = -INFINITY;
       for (int64_t j = 0; j < n_visible; ++j) {
-        const float* kj = k + j * s.kv_stride + kvh * hd;
+        const float* kj = kv.key(j, s.kv_stride) + kvh * hd;
         double dot = 0.0;
         for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(qi[d]) * kj[d];
         scores[j] = static_cast<float>(dot) * s.scale;
@@ -150,7 +150,7 @@ void attention(const float* q, const float* k, const float* v, float* out,
       for (int64_t j = 0; j < n_visible; ++j) {
         const float p = std::exp(scores[j] - max_score);
         denom += p;
-        const float* vj = v + j * s.kv_stride + kvh * hd;
+        const float* vj = kv.value(j, s.kv_stride) + kvh * hd;
         for (int64_t d = 0; d < hd; ++d) acc[d] += static_cast<double>(p) * vj[d];
       }
       float* oi = out + i * s.out_stride + h * hd;

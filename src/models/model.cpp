@@ -92,6 +92,7 @@ std::span<const float> Sequence::logits() const {
   return {state_->logits.data(), state_->logits.size()};
 }
 void Sequence::clear() {
+  state_->cache->clear();
   state_->length = 0;
   state_->next_pos = 0;
   state_->has_logits = false;
@@ -175,9 +176,30 @@ VisionOutput Model::encode_images(const std::vector<VisualInput>& images, Dumps*
 }
 
 size_t Model::sequence_bytes(int64_t context_length) const {
-  const blocks::DecoderConfig& d = impl_->parts.decoder;
-  return blocks::KvCache::bytes_for(d.num_layers, context_length, d.num_kv_heads * d.head_dim) +
-         static_cast<size_t>(d.vocab_size) * sizeof(float);
+  return blocks::KvCache::bytes_for(impl_->kv_shape(), context_length) +
+         static_cast<size_t>(impl_->parts.decoder.vocab_size) * sizeof(float);
+}
+
+int64_t Model::kv_block_tokens() const { return impl_->kv_shape().block_tokens; }
+size_t Model::kv_block_bytes() const { return blocks::KvBlock::bytes_for(impl_->kv_shape()); }
+
+KvBlockPtr Model::share_kv_block(const Sequence& seq, int64_t i) const {
+  if (seq.state().owner != impl_.get()) fail(ErrorKind::kInvalidArgument, "sequence of another model");
+  return seq.state().cache->block(i);
+}
+
+void Model::attach_kv(Sequence& seq, std::span<const KvBlockPtr> blocks, int64_t tokens) {
+  SequenceState& st = seq.state();
+  if (st.owner != impl_.get()) fail(ErrorKind::kInvalidArgument, "sequence of another model");
+  if (st.length != 0) fail(ErrorKind::kInvalidArgument, "attach_kv: the sequence is not empty");
+  try {
+    st.cache->attach(blocks, tokens);
+  } catch (const std::bad_alloc&) {
+    fail(ErrorKind::kTooLarge, "not enough memory to copy a KV block");
+  }
+  st.length = tokens;
+  st.next_pos = 0;  // set by the prefill that continues the prompt
+  st.has_logits = false;
 }
 
 std::unique_ptr<Sequence> Model::new_sequence(int64_t context_length) {
@@ -188,12 +210,11 @@ std::unique_ptr<Sequence> Model::new_sequence(int64_t context_length) {
   }
   auto st = std::make_unique<SequenceState>();
   st->capacity = context_length;
+  st->cache.emplace(impl_->kv_shape(), context_length);  // blocks come as it grows
   try {
-    st->cache.emplace(d.num_layers, context_length, d.num_kv_heads * d.head_dim);
     st->logits.assign(d.vocab_size, 0.0f);
   } catch (const std::bad_alloc&) {
-    fail(ErrorKind::kTooLarge, "not enough memory for a KV cache of ", context_length,
-         " tokens (", sequence_bytes(context_length) >> 20, " MiB)");
+    fail(ErrorKind::kTooLarge, "not enough memory for a sequence of ", context_length, " tokens");
   }
   st->owner = impl_.get();
   return std::unique_ptr<Sequence>(new Sequence(std::move(st)));

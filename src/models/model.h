@@ -132,8 +132,16 @@ struct ModelProfile {
 ModelProfile profile_of(const ModelFolder& model);
 
 struct SequenceState;  // defined in the implementation
+namespace blocks {
+class KvBlock;
+}
+// Keys and values of a run of consecutive tokens of one sequence (every layer): the unit
+// sequences share through a prefix cache. Opaque above this layer; what a holder may rely
+// on is the rows below the length at which it was shared.
+using KvBlockPtr = std::shared_ptr<const blocks::KvBlock>;
 
-// One conversation's state: KV cache (f32, planned for max_context tokens at creation),
+// One conversation's state: KV cache (f32 blocks of Model::kv_block_tokens() tokens,
+// allocated as it grows up to max_context tokens, possibly shared with other sequences),
 // the next text position, and the logits of the last processed token.
 class Sequence {
  public:
@@ -147,9 +155,9 @@ class Sequence {
   int64_t rope_delta() const;    // next_position() - length() (HF's rope_deltas)
   // Logits of the last processed token [vocab]; empty before the first prefill.
   std::span<const float> logits() const;
-  // Forgets every token so the sequence (and its memory) can be reused.
+  // Forgets every token (and lets go of its KV blocks) so the sequence can be reused.
   void clear();
-  // Approximate bytes this sequence holds (KV cache + logits).
+  // Approximate bytes this sequence holds (KV blocks, shared ones in full, + logits).
   size_t memory_bytes() const;
 
   SequenceState& state() { return *state_; }
@@ -237,8 +245,21 @@ class Model {
 
   // A new empty sequence with a KV cache for `context_length` tokens (<= max_context()).
   std::unique_ptr<Sequence> new_sequence(int64_t context_length);
-  // Bytes a sequence of `context_length` tokens will allocate (for admission control).
+  // Bytes a sequence of `context_length` tokens allocates at most (for admission control).
   size_t sequence_bytes(int64_t context_length) const;
+
+  // Sharing keys and values between sequences (runtime/prefix_cache.h). A sequence keeps
+  // them in blocks of kv_block_tokens() tokens; block i holds its tokens [i*B, (i+1)*B).
+  int64_t kv_block_tokens() const;
+  size_t kv_block_bytes() const;
+  // Block i of `seq`, to keep after the sequence is gone: its rows below seq.length()
+  // never change (the sequence only writes after its length).
+  KvBlockPtr share_kv_block(const Sequence& seq, int64_t i) const;
+  // Starts an empty sequence with the first `tokens` tokens of the sequence these blocks
+  // came from (in order): whole blocks are shared, not copied; a partly used last block is
+  // copied. Blocks of another model are refused. Positions are not restored: continue
+  // with prefill_chunk of a prompt laid out from token 0, from token `tokens` on.
+  void attach_kv(Sequence& seq, std::span<const KvBlockPtr> blocks, int64_t tokens);
 
   // Appends `ids` to the sequence and runs them through the language model. The visual
   // pad tokens among `ids` take the rows of `vision` in order (the list may hold several

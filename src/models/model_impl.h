@@ -51,6 +51,12 @@ class ModelImpl {
   std::vector<float> logits_scratch;  // [kLogitRows, vocab]
   std::unique_ptr<ConvertedWeights> converted;  // backs the converted matrices
 
+  // The layout of this model's KV blocks (owner: this model, so blocks never cross).
+  blocks::KvShape kv_shape() const {
+    return {parts.decoder.num_layers, parts.decoder.num_kv_heads * parts.decoder.head_dim,
+            blocks::kKvBlockTokens, this};
+  }
+
  private:
   void convert_weights_for(const WeightOptions& types);
 };

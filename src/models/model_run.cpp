@@ -24,6 +24,15 @@ void dump_positions(Dumps* dumps, const PromptLayout& prompt, int64_t begin, int
   }
 }
 
+// KV blocks for `rows` tokens, before any work: an allocation failure is a clean error.
+void reserve_kv(SequenceState& st, int64_t rows) {
+  try {
+    st.cache->reserve(rows);
+  } catch (const std::bad_alloc&) {
+    fail(ErrorKind::kTooLarge, "not enough memory for the KV cache of ", rows, " tokens");
+  }
+}
+
 }  // namespace
 
 std::vector<PromptVisual> prompt_visuals(const std::vector<const VisionOutput*>& vision) {
@@ -150,6 +159,7 @@ void Model::prefill_chunk(Sequence& seq, const PromptLayout& prompt, int64_t beg
            " is an image token without its image rows");
     }
   }
+  reserve_kv(st, st.length + n);
   const size_t n_levels = prompt.deepstack.size();
   if (options.dumps) dump_positions(options.dumps, prompt, begin, n);
   if (options.all_logits) options.all_logits->assign(n * V, 0.0f);
@@ -221,6 +231,7 @@ void Model::decode_batch(std::span<Sequence* const> seqs, std::span<const int32_
       if (seqs[j] == seqs[i]) fail(ErrorKind::kInvalidArgument, "decode_batch: repeated sequence");
     }
   }
+  for (Sequence* seq : seqs) reserve_kv(seq->state(), seq->state().length + 1);
   if (m.pos_t.size() < static_cast<size_t>(kMaxBatchRows)) {
     m.pos_t.resize(kMaxBatchRows);
     m.pos_h.resize(kMaxBatchRows);

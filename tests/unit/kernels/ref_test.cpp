@@ -89,11 +89,14 @@ TEST(RefKernels, AttentionCausalAndFull) {
   const float v[] = {10, 20};
   float out[2];
   AttentionShape s{2, 2, 1, 1, 1, 1, 1, 1, 1.f, 0};
-  ref::attention(q, k, v, out, s, nullptr);
+  const float* const kb[] = {k};
+  const float* const vb[] = {v};
+  const KvBlocks kv{kb, vb, 2};
+  ref::attention(q, kv, out, s, nullptr);
   EXPECT_FLOAT_EQ(out[0], 10.f);                            // sees key 0 only
   EXPECT_NEAR(out[1], (10 * 1 + 20 * 3) / 4.0, 1e-5);     // weights 1:3
   s.causal_offset = -1;
-  ref::attention(q, k, v, out, s, nullptr);
+  ref::attention(q, kv, out, s, nullptr);
   EXPECT_NEAR(out[0], 17.5, 1e-5);
 }
 
@@ -119,6 +122,9 @@ TEST(Ops, RejectsBadShapes) {
   EXPECT_THROW(attention(x, x, x, x, bad, nullptr), Error);
   AttentionShape narrow{1, 1, 2, 1, 2, 2, 2, 2, 1.f, -1};  // q_stride 2 < 2 heads * 2
   EXPECT_THROW(attention(x, x, x, x, narrow, nullptr), Error);
+  const float* const blocks[] = {x, x};
+  AttentionShape two{1, 20, 1, 1, 1, 1, 1, 1, 1.f, -1};
+  EXPECT_THROW(attention(x, KvBlocks{blocks, blocks, 10}, x, two, nullptr), Error);  // 10 % 16
 }
 
 TEST(Dispatch, ParsesIsaNamesAndAlwaysHasScalar) {

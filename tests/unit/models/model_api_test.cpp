@@ -61,7 +61,15 @@ TEST(ModelApi, Basics) {
   EXPECT_EQ(seq->max_context(), 16);
   EXPECT_EQ(seq->length(), 0);
   EXPECT_TRUE(seq->logits().empty());
-  EXPECT_GE(seq->memory_bytes(), m.sequence_bytes(16));
+  // KV blocks come as the sequence grows, up to what admission control plans for.
+  const size_t empty = seq->memory_bytes();
+  m.prefill(*seq, text_ids(3, 1));
+  EXPECT_EQ(seq->memory_bytes(), empty + m.kv_block_bytes());
+  EXPECT_LE(seq->memory_bytes(), m.sequence_bytes(16));
+  auto big = m.new_sequence(1000);
+  m.prefill(*big, text_ids(200, 2));
+  EXPECT_EQ(big->memory_bytes(), empty + 4 * m.kv_block_bytes());  // 200 tokens: 4 blocks of 64
+  EXPECT_LT(big->memory_bytes(), m.sequence_bytes(1000));
 }
 
 TEST(ModelApi, RefusesBadInputBeforeAnyWork) {
@@ -191,6 +199,53 @@ TEST(ModelApi, PromptChunksMayEndInsideAnImage) {
   expect_error([&] { m.prefill_chunk(*other, blind, 3, 6); }, ErrorKind::kInvalidArgument,
                "without its image rows");
   EXPECT_EQ(other->length(), 3);
+}
+
+TEST(ModelApi, SharedKvBlocksContinueLikeTheSequenceTheyCameFrom) {
+  Model& m = tiny();
+  ASSERT_EQ(m.kv_block_tokens(), 64);
+  std::vector<int32_t> ids = text_ids(150, 21);  // blocks of 64 + 64 + 22 tokens
+  const PromptLayout prompt = m.layout_prompt(ids, {});
+  auto a = m.new_sequence(200);
+  m.prefill_chunk(*a, prompt, 0, prompt.size());
+  std::vector<float> want(a->logits().begin(), a->logits().end());
+  std::vector<KvBlockPtr> shared;
+  for (int64_t i = 0; i < 3; ++i) shared.push_back(m.share_kv_block(*a, i));
+  // `a` goes on writing into its last block after sharing it.
+  std::span<const float> after = m.decode(*a, 99);
+  std::vector<float> a_next(after.begin(), after.end());
+  m.decode(*a, 5);
+
+  for (int64_t rows : {1, 64, 100, 128, 149}) {
+    SCOPED_TRACE(rows);
+    auto b = m.new_sequence(200);
+    const int64_t n_blocks = (rows + 63) / 64;
+    m.attach_kv(*b, std::span<const KvBlockPtr>(shared).first(n_blocks), rows);
+    EXPECT_EQ(b->length(), rows);
+    m.prefill_chunk(*b, prompt, rows, prompt.size());
+    // Few rows run the decode GEMV, many the GEMM: float rounding apart (golden tolerance).
+    EXPECT_LE(rel_diff(b->logits(), want), 1e-4);
+    EXPECT_EQ(b->next_position(), 150);
+    // b writes after the shared rows without disturbing a's rows, and vice versa.
+    EXPECT_LE(rel_diff(m.decode(*b, 99), a_next), 1e-5);
+  }
+
+  // Bad attachments are refused before anything changes.
+  auto c = m.new_sequence(100);
+  expect_error([&] { m.attach_kv(*c, shared, 150); }, ErrorKind::kInvalidArgument, "attach");
+  expect_error([&] { m.attach_kv(*c, std::span<const KvBlockPtr>(shared).first(1), 65); },
+               ErrorKind::kInvalidArgument, "attach");
+  EXPECT_EQ(c->length(), 0);
+  auto other_model = Model::load(test::testdata("models/qwen3vl-tiny-a"), {.threads = 1});
+  auto d = other_model->new_sequence(100);
+  expect_error([&] { other_model->attach_kv(*d, std::span<const KvBlockPtr>(shared).first(1), 10); },
+               ErrorKind::kInvalidArgument, "another model");
+  m.prefill(*c, text_ids(3, 1));
+  expect_error([&] { m.attach_kv(*c, std::span<const KvBlockPtr>(shared).first(1), 10); },
+               ErrorKind::kInvalidArgument, "not empty");
+  c->clear();
+  m.attach_kv(*c, std::span<const KvBlockPtr>(shared).first(1), 10);
+  EXPECT_EQ(c->length(), 10);
 }
 
 TEST(ModelApi, DecodeOfLastTokenMatchesPrefillOfIt) {
