@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "cli/weight_flags.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -77,8 +78,7 @@ void add_bench_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "Measure image encode, prefill and decode speed");
-  cmd->add_option("-m,--model", a->model, "Model folder or GGUF model file")->required();
-  cmd->add_option("--mmproj", a->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
+  add_model_options(cmd, "-m,--model", &a->model, &a->mmproj, "Model folder or GGUF model file")->required();
   cmd->add_option("--image-size", a->image_size, "Side of the synthetic square image (0 = none)")
       ->check(CLI::Range(0, 8192));
   cmd->add_option("--prompt-tokens", a->prompt_tokens,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/eval_commands.h"
+#include "cli/model_arg.h"
 #include "cli/weight_flags.h"
 #include "core/error.h"
 #include "eval/endpoint_backend.h"
@@ -35,9 +36,8 @@ void add_eval_run_command(CLI::App& eval) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = eval.add_subcommand("run", "Caption every image of a COCO annotation file (resumable)");
-  auto* m = cmd->add_option("-m,--model-dir", opts->model_dir, "local model folder or GGUF file");
-  cmd->add_option("--mmproj", opts->mmproj, "vision projector GGUF (mmproj) of a GGUF model file")
-      ->needs(m);
+  auto* m = add_model_options(cmd, "-m,--model-dir", &opts->model_dir, &opts->mmproj,
+                              "local model folder or GGUF file");
   auto* e = cmd->add_option("--endpoint", opts->endpoints,
                             "OpenAI-compatible server(s), e.g. http://10.0.0.5:8080,http://10.0.0.6:8080")
                 ->delimiter(',');

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "core/json.h"
 #include "formats/model_folder.h"
 #include "formats/model_summary.h"
@@ -122,10 +123,9 @@ void add_info_command(CLI::App& app) {
       "info", "Validate a model folder and print its family, sizes and weights as JSON");
   auto model_dir = std::make_shared<std::string>();
   auto mmproj = std::make_shared<std::string>();
-  cmd->add_option("-m,--model", *model_dir,
-                  "Hugging Face model folder (config.json + safetensors) or GGUF model file")
+  add_model_options(cmd, "-m,--model", model_dir.get(), mmproj.get(),
+                    "Hugging Face model folder (config.json + safetensors) or GGUF model file")
       ->required();
-  cmd->add_option("--mmproj", *mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->callback([model_dir, mmproj] {
     const ModelFolder model = ModelFolder::open_any(*model_dir, *mmproj, {});
     const std::string text = info_json(model).dump(2);

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   kantu::cli::add_synth_command(app);
   kantu::cli::add_serve_command(app);
   kantu::cli::add_eval_command(app);
+  kantu::cli::add_pull_command(app);
+  kantu::cli::add_list_command(app);
+  kantu::cli::add_rm_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/thread_pool.h"
@@ -68,10 +69,9 @@ void add_preprocess_command(CLI::App& app) {
   auto opts = std::make_shared<PreprocessOptions>();
   auto* cmd = app.add_subcommand(
       "preprocess", "Decode an image and run the model's image preprocessing (prints the grid)");
-  cmd->add_option("-m,--model", opts->model_dir,
-                  "Model folder (reads preprocessor_config.json) or GGUF model file")
+  add_model_options(cmd, "-m,--model", &opts->model_dir, &opts->mmproj,
+                    "Model folder (reads preprocessor_config.json) or GGUF model file")
       ->required();
-  cmd->add_option("--mmproj", opts->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
   cmd->add_option("--image", opts->image, "Image file (JPEG, PNG, WebP, GIF or BMP)")->required();
   cmd->add_option("--min-pixels", opts->min_pixels, "Override the minimum pixel budget");
   cmd->add_option("--max-pixels", opts->max_pixels, "Override the maximum pixel budget");

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
@@ -130,7 +131,7 @@ void run_prompt(const PromptOptions& o) {
 void add_prompt_command(CLI::App& app) {
   auto opts = std::make_shared<PromptOptions>();
   auto* cmd = app.add_subcommand("prompt", "Render chat messages with the model's chat format");
-  cmd->add_option("-m,--model", opts->model_dir, "Model folder or GGUF model file")->required();
+  add_model_options(cmd, "-m,--model", &opts->model_dir, nullptr, "Model folder or GGUF model file")->required();
   cmd->add_option("--messages", opts->messages_path, "JSON file with the list of messages")
       ->required();
   cmd->add_option("--image-tokens", opts->image_tokens,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "cli/weight_flags.h"
 #include "runtime/generation_report.h"
 #include "core/error.h"
@@ -82,9 +83,8 @@ text::ChatRequest build_request(const RunArgs& a) {
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Answer a prompt about images (streams the answer)");
-  cmd->add_option("-m,--model", a->model,
-                  "Model folder (Hugging Face layout) or GGUF model file")->required();
-  cmd->add_option("--mmproj", a->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
+  add_model_options(cmd, "-m,--model", &a->model, &a->mmproj,
+                    "Model folder (Hugging Face layout) or GGUF model file")->required();
   cmd->add_option("--image", a->images, "Image file (repeat for several)");
   auto* prompt = cmd->add_option("-p,--prompt", a->prompt, "The question / instruction");
   auto* messages = cmd->add_option("--messages", a->messages,

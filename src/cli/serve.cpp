@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "cli/weight_flags.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -127,9 +128,8 @@ void serve(const ServeArgs& a) {
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP API and web page");
-  cmd->add_option("-m,--model", args->model_dir,
-                  "model folder (Hugging Face layout) or GGUF model file");
-  cmd->add_option("--mmproj", args->mmproj, "Vision projector GGUF (mmproj) of a GGUF model file");
+  add_model_options(cmd, "-m,--model", &args->model_dir, &args->mmproj,
+                    "model folder (Hugging Face layout) or GGUF model file");
   cmd->add_option("--host", args->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "port (0 = any free port)")
       ->check(CLI::Range(0, 65535))->capture_default_str();

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
@@ -69,7 +70,7 @@ void run_tokenize(const TokenizeOptions& o) {
 void add_tokenize_command(CLI::App& app) {
   auto opts = std::make_shared<TokenizeOptions>();
   auto* cmd = app.add_subcommand("tokenize", "Text to token ids, or token ids to text");
-  cmd->add_option("-m,--model", opts->model_dir, "Model folder (tokenizer.json or vocab.json + merges.txt)")
+  add_model_options(cmd, "-m,--model", &opts->model_dir, nullptr, "Model folder (tokenizer.json or vocab.json + merges.txt)")
       ->required();
   cmd->add_option("text", opts->text, "Text to tokenize");
   cmd->add_option("--file", opts->file, "Tokenize the contents of this file");

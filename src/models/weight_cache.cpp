@@ -171,8 +171,13 @@ void write_cache(const std::string& path, const std::vector<MatrixConversion>& l
 std::string default_cache_dir(const std::string& model_path) {
   std::error_code ec;
   const fs::path model = fs::absolute(model_path, ec);
-  const fs::path beside = (fs::is_directory(model, ec) ? model : model.parent_path()) / ".kantu";
-  if (writable_dir(beside)) return beside.string();
+  const fs::path folder = fs::is_directory(model, ec) ? model : model.parent_path();
+  const fs::path beside = folder / ".kantu";
+  // A snapshot of the Hugging Face cache (models--ORG--NAME/snapshots/<commit>) is shared
+  // with other tools and holds only links to blobs: converted weights go to the user cache.
+  const bool hub_snapshot = folder.parent_path().filename() == "snapshots" &&
+                            folder.parent_path().parent_path().filename().string().rfind("models--", 0) == 0;
+  if (!hub_snapshot && writable_dir(beside)) return beside.string();
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0')
     return (fs::path(xdg) / "kantu").string();
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')

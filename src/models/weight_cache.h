@@ -59,8 +59,8 @@ class ConvertedWeights {
 std::unique_ptr<ConvertedWeights> convert_weights(std::vector<MatrixConversion>& list,
                                                   const CacheRequest& request, ThreadPool* pool);
 
-// <model>/.kantu when it can be created and written, else $XDG_CACHE_HOME/kantu, else
-// $HOME/.cache/kantu.
+// <model>/.kantu when it can be created and written (and the model is not in a Hugging
+// Face cache snapshot), else $XDG_CACHE_HOME/kantu, else $HOME/.cache/kantu.
 std::string default_cache_dir(const std::string& model_path);
 
 // The cache file `convert_weights` would use for this list and request (for tests).

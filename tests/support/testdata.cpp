@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -64,18 +66,23 @@ std::string slurp_fd(int fd) {
 }
 }  // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
+StartedCommand start_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
   // stdout and stderr go to temp files so a chatty child can never deadlock on a pipe.
+  static int counter = 0;
   fs::path dir = fs::path(KANTU_BINARY_DIR) / "test-tmp";
   fs::create_directories(dir);
-  std::string base = (dir / ("cmd_" + std::to_string(::getpid()))).string();
-  std::string in_path = base + ".in", out_path = base + ".out", err_path = base + ".err";
+  std::string base =
+      (dir / ("cmd_" + std::to_string(::getpid()) + "_" + std::to_string(counter++))).string();
+  std::string in_path = base + ".in";
+  StartedCommand started;
+  started.out_path = base + ".out";
+  started.err_path = base + ".err";
   write_text_file(in_path, stdin_text);
   pid_t pid = ::fork();
   if (pid == 0) {
     int in = ::open(in_path.c_str(), O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out = ::open(started.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(started.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
@@ -85,16 +92,55 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     ::execv(args[0], args.data());
     _exit(127);
   }
+  started.pid = pid;
+  return started;
+}
+
+CommandResult wait_command(const StartedCommand& command) {
   CommandResult result;
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(command.pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  int out = ::open(out_path.c_str(), O_RDONLY);
-  int err = ::open(err_path.c_str(), O_RDONLY);
+  int out = ::open(command.out_path.c_str(), O_RDONLY);
+  int err = ::open(command.err_path.c_str(), O_RDONLY);
   result.out = slurp_fd(out);
   result.err = slurp_fd(err);
   ::close(out);
   ::close(err);
+  return result;
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  return wait_command(start_command(argv, stdin_text));
+}
+
+CommandResult run_command_on_tty(const std::vector<std::string>& argv) {
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) throw std::runtime_error("forkpty failed");
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  CommandResult result;
+  char buf[65536];
+  for (;;) {  // read until the child closes the terminal (EIO on Linux)
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n > 0) {
+      result.out.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 

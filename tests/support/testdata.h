@@ -24,4 +24,16 @@ struct CommandResult {
 // Runs a program with arguments (no shell) and captures stdout and stderr.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
+// The same in two steps, for programs that must run at the same time.
+struct StartedCommand {
+  int pid = -1;
+  std::string out_path, err_path;
+};
+StartedCommand start_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+CommandResult wait_command(const StartedCommand& command);
+
+// Runs a program with a pseudo-terminal as stdin, stdout and stderr (as a person at a
+// terminal would); `out` is everything it printed there, `err` stays empty.
+CommandResult run_command_on_tty(const std::vector<std::string>& argv);
+
 }  // namespace kantu::test
