@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/model_arg.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "runtime/synth.h"
@@ -29,8 +30,8 @@ void add_synth_command(CLI::App& app) {
   auto* config_opt = cmd->add_option("--config", args->config, "Use this config.json instead")
                      ->check(CLI::ExistingFile);
   like->excludes(config_opt);
-  cmd->add_option("--tokenizer-from", args->tokenizer_from,
-                  "Folder with the tokenizer files and chat template to copy")
+  add_model_options(cmd, "--tokenizer-from", &args->tokenizer_from, nullptr,
+                    "Folder with the tokenizer files and chat template to copy")
       ->required();
   cmd->add_option("--out", args->out, "New output folder (must not exist)")->required();
   cmd->add_option("--seed", args->seed, "Random seed");

@@ -255,14 +255,22 @@ TEST(HubCli, AnInterruptedPullResumes) {
   const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
   HubEnv env(hub.endpoint(), cache);
 
+  std::string weights_sha;
+  for (const test::MockFile& f : tiny_c_repo().files)
+    if (f.path == "model.safetensors") weights_sha = MockHub::sha256_hex(f.content);
+  const std::string partial = cache + "/models--tiny-org--qwen3vl-tiny-c/blobs/" + weights_sha + ".incomplete";
+  const auto partial_bytes = [&] {
+    std::error_code ec;
+    const auto n = fs::file_size(partial, ec);
+    return ec ? int64_t{0} : static_cast<int64_t>(n);
+  };
   const test::StartedCommand first = test::start_command(kantu_argv({"pull", "tiny-org/qwen3vl-tiny-c"}));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (incomplete_bytes(cache) < 1000000 && std::chrono::steady_clock::now() < deadline)
+  while (partial_bytes() < 1000000 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ::kill(first.pid, SIGKILL);  // as a power cut would
   test::wait_command(first);
-  const int64_t kept = incomplete_bytes(cache);
-  ASSERT_GE(kept, 1000000);
+  ASSERT_GE(partial_bytes(), 1000000);
 
   hub.set_faults({});
   const auto r = run_hub_kantu({"pull", "tiny-org/qwen3vl-tiny-c", "--json"});
