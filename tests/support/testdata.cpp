@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
 namespace kantu::test {
 
@@ -37,6 +39,33 @@ std::string testdata(const std::string& relative) {
   return p;
 }
 
+namespace {
+// Removes the temp dirs this process made once every test of it has passed; after a failure
+// they stay for a look. Not per test: tests share fixtures cached in statics (synthesized
+// pairs, converted weights) whose files must outlive the test that made them.
+class TempDirCleaner : public ::testing::EmptyTestEventListener {
+ public:
+  void add(fs::path dir) { dirs_.push_back(std::move(dir)); }
+  void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
+    if (!unit.Passed()) return;
+    std::error_code ignored;
+    for (const fs::path& dir : dirs_) fs::remove_all(dir, ignored);
+  }
+
+ private:
+  std::vector<fs::path> dirs_;
+};
+
+TempDirCleaner& temp_dir_cleaner() {
+  static TempDirCleaner* cleaner = [] {
+    auto* c = new TempDirCleaner;  // owned by gtest's listener list from here on
+    ::testing::UnitTest::GetInstance()->listeners().Append(c);
+    return c;
+  }();
+  return *cleaner;
+}
+}  // namespace
+
 std::string make_temp_dir(const std::string& hint) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = hint;
@@ -47,6 +76,7 @@ std::string make_temp_dir(const std::string& hint) {
   fs::path dir = fs::path(KANTU_BINARY_DIR) / "test-tmp" / (name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  temp_dir_cleaner().add(dir);
   return dir.string();
 }
 
@@ -107,6 +137,7 @@ CommandResult wait_command(const StartedCommand& command) {
   result.err = slurp_fd(err);
   ::close(out);
   ::close(err);
+  for (const std::string& path : {in_path, out_path, err_path}) ::unlink(path.c_str());
   return result;
 }
 

@@ -12,7 +12,8 @@ namespace kantu::test {
 const std::string& testdata_dir();
 // testdata_dir() + "/" + relative; fails the test loudly if the path does not exist.
 std::string testdata(const std::string& relative);
-// A fresh empty directory for this test under the build tree, removed at exit of the test.
+// A fresh empty directory for this test under the build tree (build/<preset>/test-tmp), removed
+// when the test program ends with every test passed (kept after a failure, to look at).
 std::string make_temp_dir(const std::string& hint);
 void write_text_file(const std::string& path, const std::string& content);
 
