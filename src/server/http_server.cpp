@@ -15,6 +15,7 @@
 #include "core/timer.h"
 #include "server/chat_request.h"
 #include "server/responses.h"
+#include "server/vision_form.h"
 #include "server/web_assets.h"
 
 namespace kantu::server {
@@ -23,7 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr const char* kJson = "application/json";
-constexpr const char* kDefaultVisionPrompt = "请描述这张图片";
 
 // The two error shapes: OpenAI's for /v1/chat/completions, {"error": "..."} for
 // /v1/vision/completion.
@@ -344,26 +344,9 @@ struct HttpServer::Impl {
 
   void vision_completion(const httplib::Request& req, httplib::Response& res) {
     InFlight guard(in_flight);
-    if (!req.is_multipart_form_data() || !req.has_file("image") ||
-        req.get_file_value("image").content.empty()) {
-      return send_simple_error(res, 400, "Missing image file");
-    }
-    ChatRequest chat;
-    std::string prompt = kDefaultVisionPrompt;
-    if (req.has_file("prompt") && !req.get_file_value("prompt").content.empty()) {
-      prompt = req.get_file_value("prompt").content;
-    } else if (req.has_param("prompt") && !req.get_param_value("prompt").empty()) {
-      prompt = req.get_param_value("prompt");
-    }
     std::shared_ptr<Job> job;
     try {
-      std::string image = req.get_file_value("image").content;
-      check_image_magic(image, "image");
-      chat.images.push_back(std::move(image));
-      chat.messages.push_back({"user",
-                               {{ContentPart::Kind::kImage, "", 0},
-                                {ContentPart::Kind::kText, prompt, 0}}});
-      job = submit(chat);
+      job = submit(vision_form_request(req));
     } catch (const Error& err) {
       return send_simple_error(res, http_status(err.kind()), err.what());
     } catch (const std::exception& err) {

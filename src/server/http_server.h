@@ -1,5 +1,6 @@
 // The HTTP front of `kantu serve`: routes, validation, SSE streaming, metrics and the
-// embedded web page. This file pair is the only place that knows cpp-httplib.
+// embedded web page. This file pair (and vision_form.cpp, which reads a parsed multipart
+// form) are the only places that know cpp-httplib.
 //
 // Routes: POST /v1/chat/completions, POST /v1/vision/completion, GET /v1/models,
 // GET /health, GET /metrics, GET / (the page) and its static files.

@@ -108,7 +108,10 @@ struct VocabMergesStream {
 // (same id and content) may appear in the vocab spelled raw; those are skipped.
 void add_vocab(BpeModel& bpe, const std::vector<std::pair<std::string, Json>>& vocab,
                const std::vector<AddedToken>& added, const std::string& path) {
-  for (const auto& [spelled, value] : vocab) {
+  for (const auto& entry : vocab) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& spelled = entry.first;
+    const Json& value = entry.second;
     if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
       fail(ErrorKind::kCorrupt, path, ": token '", spelled, "' has a bad id ", value.dump());
     }
