@@ -103,8 +103,8 @@ StartedCommand start_command(const std::vector<std::string>& argv, const std::st
   fs::create_directories(dir);
   std::string base =
       (dir / ("cmd_" + std::to_string(::getpid()) + "_" + std::to_string(counter++))).string();
-  std::string in_path = base + ".in";
   StartedCommand started;
+  const std::string& in_path = started.in_path = base + ".in";
   started.out_path = base + ".out";
   started.err_path = base + ".err";
   write_text_file(in_path, stdin_text);
@@ -137,7 +137,9 @@ CommandResult wait_command(const StartedCommand& command) {
   result.err = slurp_fd(err);
   ::close(out);
   ::close(err);
-  for (const std::string& path : {in_path, out_path, err_path}) ::unlink(path.c_str());
+  for (const std::string* path : {&command.in_path, &command.out_path, &command.err_path}) {
+    ::unlink(path->c_str());
+  }
   return result;
 }
 

@@ -28,7 +28,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
 // The same in two steps, for programs that must run at the same time.
 struct StartedCommand {
   int pid = -1;
-  std::string out_path, err_path;
+  std::string in_path, out_path, err_path;  // removed by wait_command
 };
 StartedCommand start_command(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 CommandResult wait_command(const StartedCommand& command);
