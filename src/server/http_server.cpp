@@ -114,6 +114,7 @@ struct HttpServer::Impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> run_called{false};
   std::atomic<bool> run_returned{false};
+  std::atomic<bool> stop_requested{false};
   ChatRequestLimits limits;
 
   explicit Impl(ServerOptions o) : options(std::move(o)), scheduler(options.scheduler, metrics) {
@@ -382,7 +383,9 @@ int HttpServer::bind() {
 
 void HttpServer::run() {
   impl_->run_called = true;
-  impl_->http.listen_after_bind();
+  // A stop() that came first (a model that failed to load right after bind) must not be
+  // lost: stop() reads run_called after setting stop_requested, so one of the two sees it.
+  if (!impl_->stop_requested) impl_->http.listen_after_bind();
   impl_->run_returned = true;
 }
 
@@ -394,7 +397,8 @@ void HttpServer::drain(double timeout_s) {
 
 void HttpServer::stop() {
   // run() may be about to start listening on another thread: wait for it, so the
-  // stop is not lost.
+  // stop is not lost (or it sees stop_requested and does not listen at all).
+  impl_->stop_requested = true;
   Timer t;
   while (impl_->run_called && !impl_->run_returned && !impl_->http.is_running() && t.ms() < 2000) {
     std::this_thread::sleep_for(1ms);
