@@ -40,14 +40,15 @@ ThreadPool* pool_for(int threads) {
   return pools[threads].get();
 }
 
-// args: rows, cols, n, threads
+// args: rows, cols, n, threads, activations
 void BM_MatmulBf16(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1), n = state.range(2);
   ThreadPool* pool = pool_for(static_cast<int>(state.range(3)));
+  const auto acts = static_cast<Activations>(state.range(4));
   const std::vector<uint16_t> w = random_bf16(static_cast<size_t>(rows * cols), 1);
   const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 2);
   std::vector<float> y(static_cast<size_t>(n * rows));
-  const WeightMatrix m{DType::kBF16, rows, cols, w.data()};
+  const WeightMatrix m{DType::kBF16, rows, cols, w.data(), acts};
   for (auto _ : state) {
     matmul(x.data(), n, m, nullptr, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
@@ -57,37 +58,40 @@ void BM_MatmulBf16(benchmark::State& state) {
                                               benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
                                                  benchmark::Counter::kIsRate);
-  state.SetLabel(isa_name(kernel_table().isa));
+  state.SetLabel(std::string(isa_name(kernel_table().isa)) + " " + activations_name(acts));
 }
 
 void GemvArgs(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) {
-    b->Args({2048, 2048, 1, threads});
-    b->Args({6144, 2048, 1, threads});
-    b->Args({151936, 2048, 1, threads});
+    b->Args({2048, 2048, 1, threads, 0});
+    b->Args({6144, 2048, 1, threads, 0});
+    b->Args({151936, 2048, 1, threads, 0});
     // Batched decode (continuous batching in the server): 2, 4 and 8 sequences.
-    for (int n : {2, 4, 8}) b->Args({6144, 2048, n, threads});
-    b->Args({151936, 2048, 4, threads});  // 4 sequences, weights far larger than L3
+    for (int n : {2, 4, 8}) b->Args({6144, 2048, n, threads, 0});
+    b->Args({151936, 2048, 4, threads, 0});  // 4 sequences, weights far larger than L3
   }
 }
 BENCHMARK(BM_MatmulBf16)->Name("gemv_bf16")->Apply(GemvArgs)->UseRealTime()->MinTime(0.5);
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
-  for (int threads : {1, 2}) {
-    b->Args({2048, 2048, 128, threads});
-    b->Args({2048, 2048, 512, threads});
-    b->Args({1024, 1024, 784, threads});
-  }
+  for (int threads : {1, 2})
+    for (int acts : {0, 1}) {
+      b->Args({2048, 2048, 128, threads, acts});
+      b->Args({2048, 2048, 512, threads, acts});
+      b->Args({6144, 2048, 512, threads, acts});
+      b->Args({1024, 1024, 784, threads, acts});
+    }
 }
 BENCHMARK(BM_MatmulBf16)->Name("gemm_bf16")->Apply(GemmArgs)->UseRealTime()->MinTime(0.5);
 
 // Block-quantized weights: quantize_matrix from random floats where kantu has a quantizer
 // (Q8_0, Q4_0), random blocks otherwise (the K types come only from GGUF files).
-// args: dtype, rows, cols, n, threads. GB/s counts the weight bytes of the type.
+// args: dtype, rows, cols, n, threads, activations. GB/s counts the weight bytes of the type.
 void BM_MatmulQuant(benchmark::State& state) {
   const DType dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
   ThreadPool* pool = pool_for(static_cast<int>(state.range(4)));
+  const auto acts = static_cast<Activations>(state.range(5));
   std::vector<uint8_t> w;
   if (can_quantize_to(dtype)) {
     const std::vector<uint16_t> src = random_bf16(static_cast<size_t>(rows * cols), 1);
@@ -98,7 +102,7 @@ void BM_MatmulQuant(benchmark::State& state) {
   }
   const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 2);
   std::vector<float> y(static_cast<size_t>(n * rows));
-  const WeightMatrix m{dtype, rows, cols, w.data()};
+  const WeightMatrix m{dtype, rows, cols, w.data(), acts};
   for (auto _ : state) {
     matmul(x.data(), n, m, nullptr, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
@@ -108,26 +112,28 @@ void BM_MatmulQuant(benchmark::State& state) {
                                               benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
                                                  benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(kernel_table().isa));
+  state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(kernel_table().isa) + " " +
+                 activations_name(acts));
 }
 
 void QuantGemvArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K})
     for (int threads : {1, 2}) {
-      b->Args({static_cast<int64_t>(t), 6144, 2048, 1, threads});
-      b->Args({static_cast<int64_t>(t), 2048, 6144, 1, threads});
-      b->Args({static_cast<int64_t>(t), 6144, 2048, 4, threads});  // 4-stream batched decode
-      b->Args({static_cast<int64_t>(t), 151936, 2048, 1, threads});  // far larger than L3
+      b->Args({static_cast<int64_t>(t), 6144, 2048, 1, threads, 2});
+      b->Args({static_cast<int64_t>(t), 2048, 6144, 1, threads, 2});
+      b->Args({static_cast<int64_t>(t), 6144, 2048, 4, threads, 2});  // 4-stream batched decode
+      b->Args({static_cast<int64_t>(t), 151936, 2048, 1, threads, 2});  // far larger than L3
     }
 }
 BENCHMARK(BM_MatmulQuant)->Name("gemv_quant")->Apply(QuantGemvArgs)->UseRealTime()->MinTime(0.5);
 
 void QuantGemmArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kQ8_0, DType::kQ4_0})
-    for (int threads : {1, 2}) {
-      b->Args({static_cast<int64_t>(t), 2048, 2048, 128, threads});
-      b->Args({static_cast<int64_t>(t), 1024, 1024, 784, threads});
-    }
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K})
+    for (int threads : {1, 2})
+      for (int acts : {0, 2}) {
+        b->Args({static_cast<int64_t>(t), 2048, 2048, 512, threads, acts});
+        b->Args({static_cast<int64_t>(t), 6144, 2048, 512, threads, acts});
+      }
 }
 BENCHMARK(BM_MatmulQuant)->Name("gemm_quant")->Apply(QuantGemmArgs)->UseRealTime()->MinTime(0.5);
 

@@ -54,11 +54,19 @@ std::vector<text::Message> bench_messages(bool with_image, int filler_words) {
 double per_second(double amount, double ms) { return ms > 0 ? amount / (ms / 1e3) : 0.0; }
 
 // "(x% of the <what>)" when the peak was measured, else nothing.
-std::string share(double value, double peak, const char* what) {
+std::string share(double value, double peak, const std::string& what) {
   if (peak <= 0 || value <= 0) return "";
   char text[96];
-  std::snprintf(text, sizeof text, ", %.0f%% of the %s", 100.0 * value / peak, what);
+  std::snprintf(text, sizeof text, ", %.0f%% of the %s", 100.0 * value / peak, what.c_str());
   return text;
+}
+
+// What the GEMMs of activation precision `a` multiply with on this machine (the peak
+// MachinePeaks::compute_peak reports for it).
+std::string peak_name(const kernels::MachinePeaks& peaks, kernels::Activations a) {
+  if (a == kernels::Activations::kBF16 && peaks.bf16_gflop_s > 0) return "bf16 dot-product peak";
+  if (a == kernels::Activations::kInt8 && peaks.int8_gemm) return "int8 dot-product peak";
+  return "FMA peak";
 }
 
 }  // namespace
@@ -92,8 +100,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--repeat", a->repeat, "Runs (the first one warms up when repeat > 1)")
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--no-peaks", a->no_peaks,
-                "Skip measuring this machine's read bandwidth and FMA/int8 peaks (about 0.5 s) "
-                "that the speeds are reported against");
+                "Skip measuring this machine's read bandwidth and FMA/bf16/int8 peaks (about "
+                "0.5 s) that the speeds are reported against");
 
   cmd->callback([a] {
     auto engine =
@@ -170,10 +178,15 @@ void add_bench_command(CLI::App& app) {
       j["prefill_gflop_s"] = prefill_gflop_s;
       j["decode_weight_gb_s"] = decode_gb_s;
       j["decode_weight_bytes"] = costs.decode_weight_bytes;
+      j["text_activations"] = kernels::activations_name(costs.text_activations);
+      j["vision_activations"] = kernels::activations_name(costs.vision_activations);
       if (peaks.read_gb_s > 0) {
         j["machine"] = Json{{"read_gb_s", peaks.read_gb_s},
                             {"fma_gflop_s", peaks.fma_gflop_s},
+                            {"bf16_gflop_s", peaks.bf16_gflop_s},
                             {"int8_gop_s", peaks.int8_gop_s}};
+        j["image_peak_share"] = image_gflop_s / peaks.compute_peak(costs.vision_activations);
+        j["prefill_peak_share"] = prefill_gflop_s / peaks.compute_peak(costs.text_activations);
       }
       std::printf("%s\n", j.dump().c_str());
     } else {
@@ -182,18 +195,22 @@ void add_bench_command(CLI::App& app) {
       std::printf("image          %dx%d\n", a->image_size, a->image_size);
       std::printf("prompt tokens  %lld\n", static_cast<long long>(mean.prompt_tokens));
       std::printf("new tokens     %lld\n", static_cast<long long>(mean.generated_tokens));
-      std::printf("image encode   %.1f ms (%.0f GFLOP/s%s)\n", mean.image_ms, image_gflop_s,
-                  share(image_gflop_s, peaks.fma_gflop_s, "FMA peak").c_str());
-      std::printf("prefill        %.1f ms (%.1f tok/s, %.0f GFLOP/s%s)\n", mean.prefill_ms,
-                  mean.prefill_tok_s, prefill_gflop_s,
-                  share(prefill_gflop_s, peaks.fma_gflop_s, "FMA peak").c_str());
+      const kernels::Activations va = costs.vision_activations, ta = costs.text_activations;
+      std::printf("image encode   %.1f ms (%s activations, %.0f GFLOP/s%s)\n", mean.image_ms,
+                  kernels::activations_name(va), image_gflop_s,
+                  share(image_gflop_s, peaks.compute_peak(va), peak_name(peaks, va)).c_str());
+      std::printf("prefill        %.1f ms (%.1f tok/s, %s activations, %.0f GFLOP/s%s)\n",
+                  mean.prefill_ms, mean.prefill_tok_s, kernels::activations_name(ta),
+                  prefill_gflop_s,
+                  share(prefill_gflop_s, peaks.compute_peak(ta), peak_name(peaks, ta)).c_str());
       std::printf("decode         %.2f tok/s (%.1f GB/s of weights%s)\n", mean.decode_tok_s,
                   decode_gb_s, share(decode_gb_s, peaks.read_gb_s, "read bandwidth").c_str());
       std::printf("ttft           %.1f ms\n", mean.ttft_ms);
       std::printf("peak RSS       %.0f MB\n", rss);
       if (peaks.read_gb_s > 0)
-        std::printf("machine        read %.1f GB/s, FMA %.0f GFLOP/s, int8 %.0f GOP/s (%d threads)\n",
-                    peaks.read_gb_s, peaks.fma_gflop_s, peaks.int8_gop_s,
+        std::printf("machine        read %.1f GB/s, FMA %.0f GFLOP/s, bf16 %.0f GFLOP/s, int8 %.0f "
+                    "GOP/s (%d threads)\n",
+                    peaks.read_gb_s, peaks.fma_gflop_s, peaks.bf16_gflop_s, peaks.int8_gop_s,
                     engine->model().pool().size());
     }
   });

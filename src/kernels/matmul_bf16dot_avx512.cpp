@@ -8,7 +8,8 @@
 // and each weight meets both: hi + lo carries 16 bits (|x − hi − lo| <= 2^-17·|x|), bf16
 // products are exact in float32 and the lane sums round as float32 FMAs do, which keeps
 // the f32 conformance budget. It costs a second dot product per register; decode is
-// bound by reading the weights, not by these instructions.
+// bound by reading the weights, not by these instructions. With bf16 activations
+// (`split` false) x is only rounded: one dot product per register.
 // A file of its own so that only this code may contain AVX-512 BF16 instructions.
 #pragma GCC diagnostic ignored "-Wuninitialized"  // see matmul_avx512.cpp
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -50,8 +51,8 @@ std::vector<float>& split_scratch() {
 }
 
 // x rows as hi/lo bf16 registers: row i, chunk c at out[2 * (i * chunks + c)] (hi) and the
-// next register (lo); the tail of the last chunk is zeros.
-const __m512i* split_x(const float* x, int64_t n, int64_t cols) {
+// next register (lo, zeros unless `split`); the tail of the last chunk is zeros.
+const __m512i* split_x(const float* x, int64_t n, int64_t cols, bool split) {
   const int64_t chunks = (cols + kChunk - 1) / kChunk;
   float* base = avx2::aligned_scratch(split_scratch(), static_cast<size_t>(2 * n * chunks * 16 + 16));
   // aligned_scratch aligns to 32 bytes; the registers are stored unaligned anyway.
@@ -64,8 +65,9 @@ const __m512i* split_x(const float* x, int64_t n, int64_t cols) {
       const __m512 x1 = _mm512_maskz_loadu_ps(
           static_cast<__mmask16>(chunk_mask(left) >> 16), xi + k + 16);
       const __m512i hi = as_si(_mm512_cvtne2ps_pbh(x1, x0));
-      const __m512bh lo = _mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, bf16_high_to_f32(hi)),
-                                              _mm512_sub_ps(x0, bf16_low_to_f32(hi)));
+      const __m512bh lo = split ? _mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, bf16_high_to_f32(hi)),
+                                                      _mm512_sub_ps(x0, bf16_low_to_f32(hi)))
+                                : as_bh(_mm512_setzero_si512());
       _mm512_storeu_si512(out + 2 * (i * chunks + c), hi);
       _mm512_storeu_si512(out + 2 * (i * chunks + c) + 1, as_si(lo));
     }
@@ -75,7 +77,7 @@ const __m512i* split_x(const float* x, int64_t n, int64_t cols) {
 
 // y[i * ldy + j] = x_i · w_j (+ bias_j) for i < NX, j < R.
 // next (or nullptr): the following R rows, prefetched meanwhile (see matmul_gemv_avx2.cpp).
-template <int NX, int R>
+template <bool Split, int NX, int R>
 void dot_block(const __m512i* xs, int64_t chunks, int64_t cols, const uint16_t* w,
                const float* bias, float* y, int64_t ldy, const uint16_t* next) {
   const char* pf = reinterpret_cast<const char*>(next);
@@ -100,7 +102,7 @@ void dot_block(const __m512i* xs, int64_t chunks, int64_t cols, const uint16_t* 
 #pragma GCC unroll 4
       for (int i = 0; i < NX; ++i) {
         acc[i][j] = _mm512_dpbf16_ps(acc[i][j], hi[i], wv);
-        acc[i][j] = _mm512_dpbf16_ps(acc[i][j], lo[i], wv);
+        if constexpr (Split) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], lo[i], wv);
       }
     }
   }
@@ -111,34 +113,41 @@ void dot_block(const __m512i* xs, int64_t chunks, int64_t cols, const uint16_t* 
       y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]) + (bias != nullptr ? bias[j] : 0.f);
 }
 
-template <int NX>
+template <bool Split, int NX>
 void rows_range(const __m512i* xs, int64_t rows, int64_t cols, const uint16_t* w,
                 const float* bias, float* y, int64_t r0, int64_t r1) {
   const int64_t chunks = (cols + kChunk - 1) / kChunk;
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4)
-    dot_block<NX, 4>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
+    dot_block<Split, NX, 4>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
                      r + 8 <= r1 ? w + (r + 4) * cols : nullptr);
   for (; r < r1; ++r)
-    dot_block<NX, 1>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
+    dot_block<Split, NX, 1>(xs, chunks, cols, w + r * cols, bias ? bias + r : nullptr, y + r, rows,
                      nullptr);
 }
 
-}  // namespace
-
-void gemv_bf16_dot(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
-                   ThreadPool* pool) {
-  const __m512i* xs = split_x(x, n, w.cols);
+template <bool Split>
+void gemv_bf16_dot_with(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
+                        float* y, ThreadPool* pool) {
+  const __m512i* xs = split_x(x, n, w.cols, Split);
   const auto* wd = static_cast<const uint16_t*>(w.data);
   auto run = [&](int64_t r0, int64_t r1) {
-    if (n == 1) return rows_range<1>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
-    if (n == 2) return rows_range<2>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
-    rows_range<3>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
+    if (n == 1) return rows_range<Split, 1>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
+    if (n == 2) return rows_range<Split, 2>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
+    rows_range<Split, 3>(xs, w.rows, w.cols, wd, bias, y, r0, r1);
   };
   const int64_t units = (w.rows + 3) / 4;  // 4-row units keep ranges on the fast path
   if (pool == nullptr || pool->size() == 1 || w.rows * w.cols < 64 * 1024) return run(0, w.rows);
   pool->parallel_ranges(
       units, [&](int64_t u0, int64_t u1) { run(u0 * 4, std::min(w.rows, u1 * 4)); }, 4);
+}
+
+}  // namespace
+
+void gemv_bf16_dot(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                   ThreadPool* pool, bool split) {
+  if (split) return gemv_bf16_dot_with<true>(x, n, w, bias, y, pool);
+  gemv_bf16_dot_with<false>(x, n, w, bias, y, pool);
 }
 
 }  // namespace kantu::kernels::KANTU_AVX512_NS

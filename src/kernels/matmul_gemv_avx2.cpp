@@ -2,6 +2,7 @@
 // weight row is streamed once from memory for all n x-rows, R rows at a time, with
 // independent accumulators to hide the FMA latency.
 #include <algorithm>
+#include <vector>
 
 #include "kernels/matmul_avx2.h"
 #include "kernels/simd_avx2.h"
@@ -120,14 +121,10 @@ void gemv_range(const float* x, int64_t n, int64_t rows, int64_t cols, const typ
     dot_rows<L, 1>(x, n, rows, cols, w + r * cols, bias ? bias + r : nullptr, y + r, nullptr);
 }
 
-template <class L>
-void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
-                ThreadPool* pool) {
-  const auto* wd = static_cast<const typename L::T*>(w.data);
-  auto run = [&](int64_t r0, int64_t r1) {
-    gemv_range<L>(x, n, w.rows, w.cols, wd, bias, y, r0, r1);
-  };
-  // Work units of 4 rows keep every range on the 4-row fast path.
+// Runs run(r0, r1) over the weight rows, split over the pool in units of 4 rows (which keeps
+// every range on the 4-row fast path); small matrices stay on the calling thread.
+template <class Run>
+void split_rows(const WeightMatrix& w, ThreadPool* pool, const Run& run) {
   const int64_t units = (w.rows + 3) / 4;
   if (pool == nullptr || pool->size() == 1 || w.rows * w.cols < 64 * 1024) {
     run(0, w.rows);
@@ -135,6 +132,42 @@ void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* b
   }
   pool->parallel_ranges(
       units, [&](int64_t u0, int64_t u1) { run(u0 * 4, std::min(w.rows, u1 * 4)); }, 4);
+}
+
+template <class L>
+void gemv_typed(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
+                ThreadPool* pool) {
+  const auto* wd = static_cast<const typename L::T*>(w.data);
+  split_rows(w, pool, [&](int64_t r0, int64_t r1) {
+    gemv_range<L>(x, n, w.rows, w.cols, wd, bias, y, r0, r1);
+  });
+}
+
+std::vector<float>& decoded_rows_buffer() {
+  thread_local std::vector<float> buffer;
+  return buffer;
+}
+
+// Block-quantized weights with float32 x (the f32 and bf16 precisions): every 4 rows decoded
+// to float32 in L1 (dequantize_slice), then the float dot products. The decoding costs more
+// than reading the blocks; with int8 x, gemv_quant multiplies the blocks as they are.
+void gemv_dequantized(const float* x, int64_t n, const WeightMatrix& w, const float* bias,
+                      float* y, ThreadPool* pool) {
+  const int64_t cols = w.cols;
+  split_rows(w, pool, [&](int64_t r0, int64_t r1) {
+    float* rows = aligned_scratch(decoded_rows_buffer(), static_cast<size_t>(4 * cols));
+    for (int64_t r = r0; r < r1; r += 4) {
+      const int64_t R = std::min<int64_t>(4, r1 - r);
+      for (int64_t j = 0; j < R; ++j) dequantize_slice(w, r + j, 0, cols, rows + j * cols);
+      if (R == 4) {
+        dot_rows<F32Weights, 4>(x, n, w.rows, cols, rows, bias ? bias + r : nullptr, y + r, nullptr);
+        continue;
+      }
+      for (int64_t j = 0; j < R; ++j)
+        dot_rows<F32Weights, 1>(x, n, w.rows, cols, rows + j * cols, bias ? bias + r + j : nullptr,
+                                y + r + j, nullptr);
+    }
+  });
 }
 
 }  // namespace
@@ -146,8 +179,10 @@ void gemv(const float* x, int64_t n, const WeightMatrix& w, const float* bias, f
       return gemv_typed<Bf16Weights>(x, n, w, bias, y, pool);
     case DType::kF16:
       return gemv_typed<F16Weights>(x, n, w, bias, y, pool);
-    default:
+    case DType::kF32:
       return gemv_typed<F32Weights>(x, n, w, bias, y, pool);
+    default:
+      return gemv_dequantized(x, n, w, bias, y, pool);
   }
 }
 

@@ -3,8 +3,9 @@
 // rows are quantized once to int8 blocks of 32 (QuantizedActs), then each weight block is
 // decoded to bytes and multiplied with integer dot products (maddubs/madd), one float FMA per
 // 32 values for the block scales. Offsets (Q4_K/Q5_K mins) use the per-block sums of x.
-// GEMM (n >= 5) reuses the float GEMM: dequantize_slice decodes a weight slice once per
-// block of up to 192 x rows, so its cost is amortised (see matmul_gemm_avx2.cpp).
+// The float paths (f32 / bf16 activations, and the AVX2 GEMM) decode the weights first:
+// decode_groups to signed bytes and scales (shared with the AVX-512 int8 GEMM's packing),
+// dequantize_slice on to float32.
 #include <algorithm>
 #include <cmath>
 
@@ -216,16 +217,15 @@ void gemv_rows(const WeightMatrix& w, const QuantizedActs& a, const float* bias,
   }
 }
 
-// Stores 32 bytes as floats: out[l] = scale_lo/hi[l] * q[l] + offset, q signed or unsigned;
-// scale_lo applies to the first 16 values, scale_hi to the last 16.
-template <bool Signed>
+// Stores 32 signed bytes as floats: out[l] = scale_lo/hi[l] * q[l] + offset; scale_lo
+// applies to the first 16 values, scale_hi to the last 16.
 void store_block(__m256i q, __m256 scale_lo, __m256 scale_hi, __m256 offset, float* out) {
   const __m128i halves[2] = {_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)};
   for (int h = 0; h < 2; ++h) {
     const __m256 s = h == 0 ? scale_lo : scale_hi;
     for (int e = 0; e < 2; ++e) {
       const __m128i b8 = e == 0 ? halves[h] : _mm_srli_si128(halves[h], 8);
-      const __m256i v = Signed ? _mm256_cvtepi8_epi32(b8) : _mm256_cvtepu8_epi32(b8);
+      const __m256i v = _mm256_cvtepi8_epi32(b8);
       _mm256_storeu_ps(out + 16 * h + 8 * e, _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(v), offset));
     }
   }
@@ -294,26 +294,32 @@ void gemv_quant(const float* x, int64_t n, const WeightMatrix& w, const float* b
   pool->parallel_ranges(w.rows, run, 8);
 }
 
-void dequantize_slice(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc, float* out) {
+void decode_groups(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc, int8_t* q,
+                   float* scale, float* min) {
   const int64_t be = dtype_block_elems(w.dtype);
   const uint8_t* base = static_cast<const uint8_t*>(w.data) + row * dtype_bytes(w.dtype, w.cols) +
                         dtype_bytes(w.dtype, k0);
-  const __m256 zero = _mm256_setzero_ps();
   const size_t block_bytes = dtype_block_bytes(w.dtype);  // not inline: keep it out of the loop
-  for (int64_t b = 0; b < kc / be; ++b, out += be) {
+  auto store = [&](int64_t g, __m256i bytes, float s0, float s1, float m) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * g), bytes);
+    scale[2 * g] = s0;
+    scale[2 * g + 1] = s1;
+    min[g] = m;
+  };
+  for (int64_t b = 0; b < kc / be; ++b) {
     const uint8_t* blk = base + b * block_bytes;
+    const int64_t g0 = b * be / 32;  // the block's first group
     switch (w.dtype) {
       case DType::kQ8_0: {
         const auto& q8 = *reinterpret_cast<const BlockQ8_0*>(blk);
-        const __m256 dv = _mm256_set1_ps(f16(q8.d));
-        store_block<true>(load32(q8.qs), dv, dv, zero, out);
+        const float d = f16(q8.d);
+        store(g0, load32(q8.qs), d, d, 0.f);
         break;
       }
       case DType::kQ4_0: {
         const auto& q4 = *reinterpret_cast<const BlockQ4_0*>(blk);
-        const __m256 dv = _mm256_set1_ps(f16(q4.d));
-        store_block<false>(unpack_nibbles(q4.qs), dv, dv, _mm256_mul_ps(dv, _mm256_set1_ps(-8.f)),
-                           out);
+        const float d = f16(q4.d);
+        store(g0, _mm256_sub_epi8(unpack_nibbles(q4.qs), _mm256_set1_epi8(8)), d, d, 0.f);
         break;
       }
       case DType::kQ4_K:
@@ -327,11 +333,10 @@ void dequantize_slice(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc
         const float d = f16(k4.d), dmin = f16(k4.dmin);
         const __m256i high = q5 ? load32(k5.qh) : _mm256_setzero_si256();
         for (int j = 0; j < 8; ++j) {
-          __m256i q = nibbles_of(load32(qs + 32 * (j / 2)), 4 * (j % 2));
           const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(high, j), _mm256_set1_epi8(1));
-          q = _mm256_or_si256(q, _mm256_slli_epi16(bit, 4));
-          const __m256 s = _mm256_set1_ps(d * sc[j]);
-          store_block<false>(q, s, s, _mm256_set1_ps(-dmin * m[j]), out + 32 * j);
+          const __m256i v = _mm256_or_si256(nibbles_of(load32(qs + 32 * (j / 2)), 4 * (j % 2)),
+                                            _mm256_slli_epi16(bit, 4));
+          store(g0 + j, v, d * sc[j], d * sc[j], dmin * m[j]);
         }
         break;
       }
@@ -344,17 +349,29 @@ void dequantize_slice(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc
             const __m256i low = nibbles_of(load32(k6.ql + 64 * h + 32 * (g & 1)), g < 2 ? 0 : 4);
             const __m256i top =
                 _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), _mm256_set1_epi8(3));
-            const __m256i q = _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(top, 4)),
+            const __m256i v = _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(top, 4)),
                                               _mm256_set1_epi8(32));
             const int s = 8 * h + 2 * g;
-            store_block<true>(q, _mm256_set1_ps(d * k6.scales[s]),
-                              _mm256_set1_ps(d * k6.scales[s + 1]), zero,
-                              out + 128 * h + 32 * g);
+            store(g0 + 4 * h + g, v, d * k6.scales[s], d * k6.scales[s + 1], 0.f);
           }
         }
         break;
       }
     }
+  }
+}
+
+void dequantize_slice(const WeightMatrix& w, int64_t row, int64_t k0, int64_t kc, float* out) {
+  // A super-block (or 8 small blocks) at a time, decoded to bytes in L1 and then scaled.
+  alignas(32) int8_t q[quant::kQK];
+  float scale[quant::kQK / 16], min[quant::kQK / 32];
+  for (int64_t c = 0; c < kc; c += quant::kQK) {
+    const int64_t len = std::min<int64_t>(quant::kQK, kc - c);
+    decode_groups(w, row, k0 + c, len, q, scale, min);
+    for (int64_t g = 0; g < len / 32; ++g)
+      store_block(load32(q + 32 * g), _mm256_set1_ps(scale[2 * g]),
+                        _mm256_set1_ps(scale[2 * g + 1]), _mm256_set1_ps(-min[g]),
+                        out + c + 32 * g);
   }
 }
 

@@ -12,6 +12,17 @@
 
 namespace kantu::kernels {
 
+// The precision the activations x enter a matmul in (`--activations`); the weights are
+// always used exactly as stored.
+//  kF32   float32 products: the faithful path.
+//  kBF16  x rounded to bf16 (nearest even): BF16 weights multiply on AVX-512 BF16's
+//         vdpbf16ps (32 products per instruction), other weights in float32.
+//  kInt8  x quantized per row to int8 blocks of 32 (scale max|x|/127, round to nearest
+//         even): integer dot products against block-quantized weights (VNNI's vpdpbusd).
+//         Float weights have no integer form: they run as kBF16.
+// Each SIMD path computes what round_activations describes, up to float32 rounding.
+enum class Activations : uint8_t { kF32, kBF16, kInt8 };
+
 // A weight matrix W [rows = out_features, cols = in_features], row-major, in its
 // stored element type, usually straight from the mapped file (never copied).
 struct WeightMatrix {
@@ -21,7 +32,24 @@ struct WeightMatrix {
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
+  // What the model asked for (load options); effective_activations says what runs.
+  Activations activations = Activations::kF32;
 };
+
+// The precision a matmul with `w` really uses: w.activations, except kInt8 on float weights,
+// which is kBF16.
+Activations effective_activations(const WeightMatrix& w);
+
+// "f32" / "bf16" / "int8".
+const char* activations_name(Activations a);
+// Parses activations_name's spellings; false for anything else.
+bool parse_activations(const char* name, Activations* out);
+
+// out[n][cols] = x as a matmul in precision `a` sees it: kF32 a copy, kBF16 rounded to
+// bf16, kInt8 quantized per row in blocks of 32 and scaled back (cols a multiple of 32).
+// The scalar definition the SIMD paths are tested against (and run where they have no
+// native form). out may be x.
+void round_activations(Activations a, const float* x, int64_t n, int64_t cols, float* out);
 
 // out[cols] = row `row` of W as float32, for any stored type (block types decoded by their
 // definition). Reads unaligned data safely.

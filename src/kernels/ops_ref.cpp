@@ -27,6 +27,10 @@ void for_ranges(ThreadPool* pool, int64_t n, Fn&& fn) {
 void matmul(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
             ThreadPool* pool) {
   const int64_t rows = w.rows, cols = w.cols;
+  // x as the chosen precision sees it; then exact products (double sums).
+  std::vector<float> xr(static_cast<size_t>(n * cols));
+  round_activations(effective_activations(w), x, n, cols, xr.data());
+  x = xr.data();
   for_ranges(pool, rows, [&](int64_t r0, int64_t r1) {
     std::vector<float> wrow(static_cast<size_t>(cols));
     for (int64_t r = r0; r < r1; ++r) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/dispatch.h"
 #include "kernels/probe.h"
 
 namespace kantu::kernels {
@@ -43,19 +44,38 @@ MachinePeaks measure_peaks(ThreadPool& pool) {
     });
     peaks.read_gb_s = static_cast<double>(n) * sizeof(float) / s / 1e9;
   }
-  const int64_t iters = 4'000'000;  // 768 MFLOP a thread: ~10 ms
-  double s = best_seconds(pool, 3, [&](int64_t t) {
-    sink[static_cast<size_t>(t)] += probe_fma_avx2(iters, static_cast<float>(t));
-  });
-  peaks.fma_gflop_s = static_cast<double>(threads) * iters * 192.0 / s / 1e9;
-  s = best_seconds(pool, 3, [&](int64_t t) {
-    sink[static_cast<size_t>(t)] += static_cast<float>(probe_int8_dot_avx2(iters, static_cast<int32_t>(t)));
-  });
-  peaks.int8_gop_s = static_cast<double>(threads) * iters * 384.0 / s / 1e9;
+  const int64_t iters = 4'000'000;  // ~10-20 ms a thread
+  auto rate = [&](double ops_per_round, auto probe) {
+    const double s = best_seconds(pool, 3, [&](int64_t t) {
+      sink[static_cast<size_t>(t)] += static_cast<float>(probe(iters, static_cast<int>(t)));
+    });
+    return static_cast<double>(threads) * iters * ops_per_round / s / 1e9;
+  };
+  const CpuFeatures& cpu = cpu_features();
+  if (kernel_table().isa == Isa::kAvx512) {
+    peaks.fma_gflop_s = rate(512, [](int64_t n, int t) { return avx512::probe_fma(n, float(t)); });
+    if (cpu.avx512bf16)
+      peaks.bf16_gflop_s =
+          rate(1024, [](int64_t n, int t) { return avx512::probe_bf16_dot(n, float(t)); });
+    if (cpu.avx512vnni) {
+      peaks.int8_gop_s = rate(2048, [](int64_t n, int t) { return avx512::probe_int8_dot(n, t); });
+      peaks.int8_gemm = true;
+    }
+  }
+  if (peaks.fma_gflop_s == 0)
+    peaks.fma_gflop_s = rate(192, [](int64_t n, int t) { return probe_fma_avx2(n, float(t)); });
+  if (peaks.int8_gop_s == 0)
+    peaks.int8_gop_s = rate(384, [](int64_t n, int t) { return probe_int8_dot_avx2(n, t); });
   // The sums feed nothing; keep them observable so the probes cannot be optimised away.
   volatile float keep = 0.f;
   for (float v : sink) keep = keep + v;
   return peaks;
+}
+
+double MachinePeaks::compute_peak(Activations a) const {
+  if (a == Activations::kBF16 && bf16_gflop_s > 0) return bf16_gflop_s;
+  if (a == Activations::kInt8 && int8_gemm) return int8_gop_s;
+  return fma_gflop_s;
 }
 
 }  // namespace kantu::kernels

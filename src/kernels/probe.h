@@ -18,3 +18,16 @@ int32_t probe_int8_dot_avx2(int64_t iters, int32_t seed);
 float probe_sum_avx2(const float* data, int64_t n);
 
 }  // namespace kantu::kernels
+
+// The instructions of the AVX-512 kernels (probe_avx512.cpp), 16 independent chains a round.
+// Call each only on a CPU with its extension.
+namespace kantu::kernels::avx512 {
+
+// 16-wide FMAs (AVX-512 F): 16 x 32 = 512 flops a round.
+float probe_fma(int64_t iters, float seed);
+// vdpbf16ps (AVX-512 BF16): 32 bf16 products added into 16 floats, 16 x 64 = 1024 flops a round.
+float probe_bf16_dot(int64_t iters, float seed);
+// vpdpbusd (AVX-512 VNNI): 64 u8 x s8 products summed into 16 int32, 16 x 128 = 2048 ops a round.
+int32_t probe_int8_dot(int64_t iters, int32_t seed);
+
+}  // namespace kantu::kernels::avx512

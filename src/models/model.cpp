@@ -36,6 +36,16 @@ std::vector<MatrixConversion> plan_conversions(FamilyModel& parts, const WeightO
   return plan;
 }
 
+// --activations: the precision of every matrix product (the matrices --weights converts, as
+// they are after converting), carried by the matrices down to kernels::matmul.
+void set_activations(FamilyModel& parts, const WeightOptions& options) {
+  std::vector<blocks::NamedMatrix> all;
+  if (parts.vision) parts.vision->matrices(all);
+  blocks::decoder_matrices(parts.text, all);
+  for (const auto& named : all)
+    named.matrix->activations = options.activations.value_or(default_activations(named.matrix->dtype));
+}
+
 }  // namespace
 
 ModelImpl::ModelImpl(ModelFolder&& model, const LoadOptions& options)
@@ -46,6 +56,7 @@ ModelImpl::ModelImpl(ModelFolder&& model, const LoadOptions& options)
       decoder(parts.decoder, parts.text),
       pool(options.threads) {
   convert_weights_for(options.weights);
+  set_activations(parts, options.weights);
   scratch.allocate(parts.decoder, kMaxBatchRows);
   logits_scratch.assign(kLogitRows * parts.decoder.vocab_size, 0.0f);
 }
@@ -66,6 +77,10 @@ DType parse_weight_type(const std::string& name, const char* option) {
   if (name == "q8") return DType::kQ8_0;
   if (name == "q4") return DType::kQ4_0;
   fail(ErrorKind::kInvalidArgument, option, " ", name, ": expected bf16, q8 or q4");
+}
+
+kernels::Activations default_activations(DType weights) {
+  return dtype_is_quantized(weights) ? kernels::Activations::kInt8 : kernels::Activations::kF32;
 }
 
 const char* weight_type_name(DType dtype) {
@@ -163,7 +178,17 @@ ModelCosts Model::costs() const {
   c.lm_head_macs = macs(t.lm_head);
   const blocks::DecoderConfig& d = impl_->parts.decoder;
   c.text_attention_width = static_cast<double>(d.num_layers * d.num_heads * d.head_dim);
-  if (impl_->parts.vision) impl_->parts.vision->add_costs(c);
+  if (!t.layers.empty()) c.text_activations = kernels::effective_activations(t.layers[0].mlp.gate.w);
+  if (impl_->parts.vision) {
+    impl_->parts.vision->add_costs(c);
+    std::vector<blocks::NamedMatrix> vision;
+    impl_->parts.vision->matrices(vision);
+    const kernels::WeightMatrix* largest = nullptr;
+    for (const auto& named : vision)
+      if (largest == nullptr || named.matrix->rows * named.matrix->cols > largest->rows * largest->cols)
+        largest = named.matrix;
+    if (largest != nullptr) c.vision_activations = kernels::effective_activations(*largest);
+  }
   return c;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/ops.h"
 #include "image/preprocess.h"
 #include "text/chat.h"
 
@@ -38,7 +40,15 @@ struct WeightOptions {
   DType text = DType::kBF16;    // language model (incl. lm_head)
   DType vision = DType::kBF16;  // vision tower (patch embedding, blocks, mergers)
   std::string cache_dir;        // empty: <model>/.kantu if writable, else the user cache
+  // --activations: the precision activations enter every matrix product in (see
+  // kernels::Activations). Unset: default_activations of each matrix's type.
+  std::optional<kernels::Activations> activations;
 };
+
+// The precision a matrix of type `weights` runs in when --activations is not given: f32 (the
+// faithful path) for float weights, int8 for block-quantized ones (inside the q8 / q4
+// accuracy budgets, tests/conformance/precision_test.cpp).
+kernels::Activations default_activations(DType weights);
 
 // "bf16" -> kBF16 (as stored), "q8" -> kQ8_0, "q4" -> kQ4_0; anything else is
 // Error(kInvalidArgument) naming `option`.
@@ -103,6 +113,9 @@ struct ModelCosts {
   double vision_macs_per_token = 0;   // merger + deepstack mergers, per merged token
   double vision_attention_width = 0;  // depth x hidden: 2 MACs each per (query, key)
   int64_t vision_merge_unit = 4;      // patches per merged token
+  // The precision the largest matrices multiply in (what prefill / image encode run on).
+  kernels::Activations text_activations = kernels::Activations::kF32;
+  kernels::Activations vision_activations = kernels::Activations::kF32;
 
   // Prefill of n tokens after `cached` ones (causal attention included).
   double prefill_macs(int64_t n, int64_t cached = 0) const;

@@ -32,52 +32,76 @@ Weights make_weights(DType dtype, int64_t rows, int64_t cols, uint32_t seed) {
   return w;
 }
 
-// |y - ref| <= tol * (sum_c |x_c w_c| + |bias|): relative to the size of the terms, which
-// is what float32 accumulation can promise when terms cancel.
-void expect_close(const KernelTable& table, DType dtype, int64_t n, int64_t rows, int64_t cols,
-                  bool with_bias, ThreadPool* pool) {
-  const uint32_t seed = static_cast<uint32_t>(n * 7919 + rows * 131 + cols);
-  const Weights w = make_weights(dtype, rows, cols, seed);
-  const WeightMatrix m = w.matrix(dtype, rows, cols);
-  const std::vector<float> x = test::random_floats(static_cast<size_t>(n * cols), seed + 1);
-  const std::vector<float> bias = test::random_floats(static_cast<size_t>(rows), seed + 2);
-  const float* b = with_bias ? bias.data() : nullptr;
-  std::vector<float> want(static_cast<size_t>(n * rows)), got(want.size(), NAN);
-  ref::matmul(x.data(), n, m, b, want.data(), nullptr);
-  table.matmul(x.data(), n, m, b, got.data(), pool);
+// One product: the reference's result and, per output, the size of its terms. Computed once
+// and held against every table (and thread count).
+struct Expected {
+  std::vector<float> x, bias, want, scale;
+};
+
+Expected expected_for(const Weights& w, DType dtype, Activations acts, int64_t n, int64_t rows,
+                      int64_t cols, bool with_bias, uint32_t seed) {
+  Expected e;
+  WeightMatrix m = w.matrix(dtype, rows, cols);
+  m.activations = acts;
+  e.x = test::random_floats(static_cast<size_t>(n * cols), seed + 1);
+  if (with_bias) e.bias = test::random_floats(static_cast<size_t>(rows), seed + 2);
+  e.want.resize(static_cast<size_t>(n * rows));
+  ref::matmul(e.x.data(), n, m, with_bias ? e.bias.data() : nullptr, e.want.data(), nullptr);
   // Magnitudes: the reference on |x| and |W|.
   std::vector<float> wabs(w.f32.size());
   for (size_t i = 0; i < wabs.size(); ++i)
     wabs[i] = std::fabs(dtype == DType::kBF16   ? bf16_to_f32(w.u16[i])
                         : dtype == DType::kF16 ? f16_to_f32(w.u16[i])
                                                : w.f32[i]);
-  std::vector<float> xabs(x.size());
-  for (size_t i = 0; i < x.size(); ++i) xabs[i] = std::fabs(x[i]);
-  std::vector<float> scale(want.size());
+  std::vector<float> xabs(e.x.size());
+  for (size_t i = 0; i < e.x.size(); ++i) xabs[i] = std::fabs(e.x[i]);
+  e.scale.resize(e.want.size());
   ref::matmul(xabs.data(), n, WeightMatrix{DType::kF32, rows, cols, wabs.data()}, nullptr,
-              scale.data(), nullptr);
-  int bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const size_t at = static_cast<size_t>(i * rows + r);
-      const double tol = 1e-5 * (scale[at] + (b ? std::fabs(b[r]) : 0.0)) + 1e-30;
-      if (!(std::fabs(got[at] - want[at]) <= tol) && ++bad <= 3) {
-        ADD_FAILURE() << isa_name(table.isa) << " " << dtype_name(dtype) << " n=" << n
-                      << " rows=" << rows << " cols=" << cols << " threads=" << pool_size(pool)
-                      << " at (" << i << "," << r << "): got " << got[at] << " want "
-                      << want[at];
+              e.scale.data(), nullptr);
+  return e;
+}
+
+// |y - ref| <= tol * (sum_c |x_c w_c| + |bias|): relative to the size of the terms, which
+// is what float32 accumulation can promise when terms cancel. The reference rounds x as
+// the activation precision says, so the kernels must match it that closely in every mode.
+void expect_close(DType dtype, Activations acts, int64_t n, int64_t rows, int64_t cols,
+                  bool with_bias, const std::vector<ThreadPool*>& pools) {
+  const uint32_t seed = static_cast<uint32_t>(n * 7919 + rows * 131 + cols);
+  const Weights w = make_weights(dtype, rows, cols, seed);
+  WeightMatrix m = w.matrix(dtype, rows, cols);
+  m.activations = acts;
+  const Expected e = expected_for(w, dtype, acts, n, rows, cols, with_bias, seed);
+  const float* b = with_bias ? e.bias.data() : nullptr;
+  for (const KernelTable* table : test::simd_tables()) {
+    for (ThreadPool* pool : pools) {
+      std::vector<float> got(e.want.size(), NAN);
+      table->matmul(e.x.data(), n, m, b, got.data(), pool);
+      int bad = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const size_t at = static_cast<size_t>(i * rows + r);
+          const double tol = 1e-5 * (e.scale[at] + (b ? std::fabs(b[r]) : 0.0)) + 1e-30;
+          if (!(std::fabs(got[at] - e.want[at]) <= tol) && ++bad <= 3) {
+            ADD_FAILURE() << isa_name(table->isa) << " " << dtype_name(dtype) << " "
+                          << activations_name(acts) << " n=" << n << " rows=" << rows
+                          << " cols=" << cols << " threads=" << pool_size(pool) << " at (" << i
+                          << "," << r << "): got " << got[at] << " want " << e.want[at];
+          }
+        }
       }
     }
   }
 }
 
+const Activations kFloatWeightModes[] = {Activations::kF32, Activations::kBF16, Activations::kInt8};
+
 TEST(Matmul, MatchesReferenceOnOddShapes) {
-  for (const KernelTable* table : test::simd_tables()) {
-    for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
+  for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
+    for (Activations acts : kFloatWeightModes) {
       for (int64_t n : {1, 2, 3, 4, 7, 33}) {
         for (int64_t cols : {1, 15, 17, 67, 1000}) {
           for (int64_t rows : {1, 5, 19, 37}) {
-            expect_close(*table, dtype, n, rows, cols, (rows + n) % 2 == 0, nullptr);
+            expect_close(dtype, acts, n, rows, cols, (rows + n) % 2 == 0, {nullptr});
           }
         }
       }
@@ -86,16 +110,32 @@ TEST(Matmul, MatchesReferenceOnOddShapes) {
 }
 
 TEST(Matmul, MatchesReferenceAcrossBlocksAndThreads) {
-  // rows > one task's 128 weight rows, n > one task's 192 x rows, cols > one 256 slice.
-  for (const KernelTable* table : test::simd_tables()) {
-    for (ThreadPool* pool : test::pools()) {
-      for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
-        expect_close(*table, dtype, 1, 301, 520, true, pool);
-        expect_close(*table, dtype, 3, 130, 263, false, pool);
-        expect_close(*table, dtype, 200, 131, 300, true, pool);
-      }
+  // rows > one task's 128 weight rows, n > one task's x rows and one tile, cols > one slice.
+  for (DType dtype : {DType::kBF16, DType::kF16, DType::kF32}) {
+    for (Activations acts : {Activations::kF32, Activations::kBF16}) {
+      expect_close(dtype, acts, 1, 301, 520, true, test::pools());
+      expect_close(dtype, acts, 3, 130, 263, false, test::pools());
+      expect_close(dtype, acts, 200, 131, 1100, true, test::pools());
     }
   }
+}
+
+TEST(Matmul, Bf16ActivationsRoundXAndInt8MeansBf16ForFloatWeights) {
+  // The reference itself: bf16 rounds x to nearest even before exact products, and float
+  // weights have no int8 form.
+  const std::vector<float> x = {1.0f + 1.0f / 256, 3.0f};  // the first is a bf16 tie
+  const float w[] = {1.f, 0.f};
+  WeightMatrix m{DType::kF32, 1, 2, w};
+  float y = 0.f;
+  ref::matmul(x.data(), 1, m, nullptr, &y, nullptr);
+  EXPECT_EQ(y, 1.0f + 1.0f / 256);
+  m.activations = Activations::kBF16;
+  ref::matmul(x.data(), 1, m, nullptr, &y, nullptr);
+  EXPECT_EQ(y, 1.0f);  // ties to even
+  m.activations = Activations::kInt8;
+  EXPECT_EQ(effective_activations(m), Activations::kBF16);
+  ref::matmul(x.data(), 1, m, nullptr, &y, nullptr);
+  EXPECT_EQ(y, 1.0f);
 }
 
 TEST(Matmul, EmptyColumnsGiveTheBias) {
