@@ -10,7 +10,7 @@
 //     of the folder's, greedy tokens identical.
 //   Q8_0 / Q4_0 files (matrices and token_embd quantized as llama-quantize does, with
 //     the kernels' ggml-exact quantizer): the --weights q8 / q4 accuracy budgets of
-//     quantized_weights_test.cpp against the folder's BF16 logits (row-relative error and
+//     precision_test.cpp against the folder's BF16 logits (row-relative error and
 //     mean KL; Q4_0 also top-1 agreement). Greedy tokens are not compared: the tiny
 //     models' near-ties flip under quantization noise.
 #include <gtest/gtest.h>

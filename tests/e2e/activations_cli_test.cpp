@@ -1,6 +1,6 @@
 // --activations f32|bf16|int8 end to end: every command that loads a model takes it, each
 // precision answers (the kernels are tested against the reference in tests/unit/kernels,
-// the accuracy against the goldens in tests/conformance/activations_test.cpp), bench
+// the accuracy against the goldens in tests/conformance/precision_test.cpp), bench
 // reports which one ran, and anything else is a clear error before any work.
 #include <gtest/gtest.h>
 
