@@ -13,20 +13,34 @@ llama-mtmd-cli). Measured per weight type:
                                     (encode + prefill + decode; model loading excluded)
   peak RSS                          of the caption run (wait4 ru_maxrss), MB
 
-llama.cpp: llama-bench (prefill, decode) and llama-mtmd-cli (image runs, from its log:
-"mtmd batch encoding done in", llama_perf prompt-eval / eval times). kantu: `kantu bench
---json`. Python standard library only. Prints a Markdown table with kantu/llama.cpp
-ratios (for times a ratio < 1 means kantu is faster; for tok/s > 1 means faster).
+Same activation precision as llama.cpp: kantu runs --activations bf16 on BF16 weights
+(llama.cpp multiplies them with bf16 activations) and int8 on the quantized ones (q8_0 /
+q8_K activations); the BF16 rows also measure kantu's faithful f32 precision for prefill
+and image encode (rows "… (kantu f32)", against the same llama.cpp figures).
 
-Example:
-  python3 bench/side_by_side.py --llama-bin /tmp/llama/build/bin \\
-      --gguf-dir /tmp/llama/models/gguf-bf16 --kantu build/release/kantu --types bf16,q8_0,q4_k_m
+A shared machine moves by tens of percent between runs, so every measurement is repeated
+--reps times with the engines alternating run by run (kantu then llama.cpp, then the other
+way round), and the table gives the best and the median of each engine with both ratios.
+The CPU model, its SIMD flags and the load average are recorded with the results.
+
+llama.cpp: llama-bench (prefill, decode; -r 1 per repetition, after its warm-up) and
+llama-mtmd-cli (image runs, from its log: "mtmd batch encoding done in", llama_perf
+prompt-eval / eval times). kantu: `kantu bench --json --repeat 2` (a warm-up run, then the
+measured one). Python standard library only. Ratios are kantu / llama.cpp: for times < 1
+means kantu is faster, for tok/s > 1.
+
+Example (the quantized text models are made next to model.gguf on first use):
+  python3 bench/side_by_side.py --llama-bin /tmp/llama/src/build/bin \\
+      --gguf-dir /tmp/models/kantu-2b-gguf --kantu build/release/kantu --kantu-quant gguf \\
+      --types bf16,q8_0,q4_k_m --reps 3 --json-out /tmp/side_by_side.json
 """
 
 import argparse
 import json
 import os
+import platform
 import re
+import statistics
 import struct
 import subprocess
 import sys
@@ -95,16 +109,14 @@ def run(argv, timeout=3600):
 # ---------------------------------------------------------------- llama.cpp
 
 
-def llama_bench(bin_dir, model, threads, reps):
+def llama_bench(bin_dir, model, threads, prompt, gen):
+    """One llama-bench test (-r 1, after llama-bench's own warm-up): tok/s."""
     out, _, _, _ = run([os.path.join(bin_dir, "llama-bench"), "-m", model, "-t", str(threads),
-                        "-p", "512", "-n", "128", "-r", str(reps), "-o", "json"])
-    results = {}
+                        "-p", str(prompt), "-n", str(gen), "-r", "1", "-o", "json"])
     for entry in json.loads(out):
-        if entry.get("n_prompt") == 512 and entry.get("n_gen") == 0:
-            results["prefill_tok_s"] = entry["avg_ts"]
-        if entry.get("n_gen") == 128 and entry.get("n_prompt") == 0:
-            results["decode_tok_s"] = entry["avg_ts"]
-    return results
+        if entry.get("n_prompt") == prompt and entry.get("n_gen") == gen:
+            return entry["avg_ts"]
+    raise RuntimeError(f"llama-bench printed no -p {prompt} -n {gen} result")
 
 
 def parse_mtmd_log(text):
@@ -133,16 +145,19 @@ def llama_mtmd(bin_dir, model, mmproj, image, threads, n_predict):
     return r
 
 
-def llama_side(args, model, mmproj, images):
-    log(f"llama.cpp: {os.path.basename(model)}")
-    r = llama_bench(args.llama_bin, model, args.threads, args.reps)
-    r["image448_ms"] = llama_mtmd(args.llama_bin, model, mmproj, images[448], args.threads, 1)["image_ms"]
-    r["image896_ms"] = llama_mtmd(args.llama_bin, model, mmproj, images[896], args.threads, 1)["image_ms"]
+def llama_measure(args, model, mmproj, images, key):
+    """One run of llama.cpp for one measurement key; returns {key: value, ...}."""
+    if key == "prefill_tok_s":
+        return {key: llama_bench(args.llama_bin, model, args.threads, 512, 0)}
+    if key == "decode_tok_s":
+        return {key: llama_bench(args.llama_bin, model, args.threads, 0, 128)}
+    if key in ("image448_ms", "image896_ms"):
+        size = 448 if key == "image448_ms" else 896
+        return {key: llama_mtmd(args.llama_bin, model, mmproj, images[size], args.threads, 1)["image_ms"]}
     cap = llama_mtmd(args.llama_bin, model, mmproj, images[448], args.threads, 32)
     # prompt eval covers the image-token and text prefill batches; eval the 31 decode steps
-    r["caption_ms"] = cap["image_ms"] + (cap["prompt_eval_ms"] or 0) + (cap["eval_ms"] or 0)
-    r["peak_rss_mb"] = cap["peak_rss_mb"]
-    return r
+    return {"caption_ms": cap["image_ms"] + (cap["prompt_eval_ms"] or 0) + (cap["eval_ms"] or 0),
+            "peak_rss_mb": cap["peak_rss_mb"]}
 
 
 # ---------------------------------------------------------------- kantu
@@ -156,31 +171,23 @@ def kantu_bench(args, model_args, extra):
     return j
 
 
-def kantu_side(args, model_args):
-    log("kantu: " + " ".join(model_args))
-    rep = ["--repeat", str(args.reps + 1)]  # the first run warms up (page cache, converted weights)
-    r = {}
+KANTU_RUNS = {  # kantu bench arguments per measurement; --repeat 2: a warm-up, then the run
+    "prefill_tok_s": ["--image-size", "0", "--prompt-tokens", "512", "--gen-tokens", "1", "--repeat", "2"],
+    "decode_tok_s": ["--image-size", "0", "--prompt-tokens", "16", "--gen-tokens", "128", "--repeat", "2"],
+    "image448_ms": ["--image-size", "448", "--gen-tokens", "1", "--repeat", "2"],
+    "image896_ms": ["--image-size", "896", "--gen-tokens", "1", "--repeat", "2"],
+    "caption_ms": ["--image-size", "448", "--gen-tokens", "32"],
+}
 
-    def measure(extra):
-        try:
-            return kantu_bench(args, model_args, extra)
-        except RuntimeError as e:  # one failed measurement leaves a gap, not an empty table
-            log(f"kantu run failed: {e}")
-            return None
 
-    j = measure(["--image-size", "0", "--prompt-tokens", "512", "--gen-tokens", "1"] + rep)
-    r["prefill_tok_s"] = j and j["prefill_tok_s"]
-    j = measure(["--image-size", "0", "--prompt-tokens", "16", "--gen-tokens", "128"] + rep)
-    r["decode_tok_s"] = j and j["decode_tok_s"]
-    j = measure(["--image-size", "448", "--gen-tokens", "1"])
-    r["image448_ms"] = j and j["image_ms"]
-    j = measure(["--image-size", "896", "--gen-tokens", "1"])
-    r["image896_ms"] = j and j["image_ms"]
-    j = measure(["--image-size", "448", "--gen-tokens", "32"])
-    if j:
-        r["caption_ms"] = j["image_ms"] + j["prefill_ms"] + j["decode_ms"]
-        r["peak_rss_mb"] = j["wait4_rss_mb"]
-    return r
+def kantu_measure(args, model_args, key, activations):
+    """One kantu bench run for one measurement key; returns {key: value, ...}."""
+    j = kantu_bench(args, model_args, KANTU_RUNS[key] + ["--no-peaks", "--activations", activations])
+    if key == "caption_ms":
+        return {key: j["image_ms"] + j["prefill_ms"] + j["decode_ms"], "peak_rss_mb": j["wait4_rss_mb"]}
+    field = {"prefill_tok_s": "prefill_tok_s", "decode_tok_s": "decode_tok_s",
+             "image448_ms": "image_ms", "image896_ms": "image_ms"}[key]
+    return {key: j[field]}
 
 
 def kantu_help(kantu):
@@ -227,6 +234,7 @@ ROWS = [  # key, label, unit, higher is better
     ("caption_ms", "time to caption (448², 32 tokens)", "ms", False),
     ("peak_rss_mb", "peak RSS (caption run)", "MB", False),
 ]
+F32_KEYS = ["image448_ms", "image896_ms", "prefill_tok_s"]  # kantu's faithful precision, BF16 rows
 
 
 def fmt(v):
@@ -235,16 +243,72 @@ def fmt(v):
     return f"{v:.1f}" if v < 100 else f"{v:.0f}"
 
 
+def measured(values):
+    """The runs of one measurement (a single figure from an older --json-out counts as one)."""
+    if values is None:
+        return []
+    return [v for v in (values if isinstance(values, list) else [values]) if v is not None]
+
+
+def best(values, higher):
+    values = measured(values)
+    if not values:
+        return None
+    return max(values) if higher else min(values)
+
+
+def median(values):
+    values = measured(values)
+    return statistics.median(values) if values else None
+
+
+def ratio(k, l):
+    return f"{k / l:.2f}" if k is not None and l else "—"
+
+
 def table(results):
-    lines = ["| weights | measure | kantu | llama.cpp | kantu / llama.cpp |",
-             "|---|---|---:|---:|---:|"]
+    lines = ["| weights | measure | kantu best | kantu median | llama.cpp best | llama.cpp median "
+             "| ratio of bests | ratio of medians |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for wtype, res in results.items():
-        k, l = res.get("kantu") or {}, res.get("llama") or {}
-        for key, label, unit, _ in ROWS:
-            kv, lv = k.get(key), l.get(key)
-            ratio = f"{kv / lv:.2f}" if kv is not None and lv else "—"
-            lines.append(f"| {wtype.upper()} | {label} ({unit}) | {fmt(kv)} | {fmt(lv)} | {ratio} |")
+        k, l, f = res.get("kantu") or {}, res.get("llama") or {}, res.get("kantu_f32") or {}
+        rows = [(key, label, unit, higher, k) for key, label, unit, higher in ROWS]
+        rows += [(key, label + " (kantu f32)", unit, higher, f) for key, label, unit, higher in ROWS
+                 if key in f]
+        for key, label, unit, higher, kv in rows:
+            kb, km = best(kv.get(key), higher), median(kv.get(key))
+            lb, lm = best(l.get(key), higher), median(l.get(key))
+            lines.append(f"| {wtype.upper()} | {label} ({unit}) | {fmt(kb)} | {fmt(km)} | {fmt(lb)} "
+                         f"| {fmt(lm)} | {ratio(kb, lb)} | {ratio(km, lm)} |")
     return "\n".join(lines)
+
+
+def machine_notes():
+    """CPU model, the SIMD flags that pick kernels, core count, kernel version."""
+    model, flags, family = "unknown CPU", [], ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "model name" and model == "unknown CPU":
+                    model = value
+                elif key == "cpu family" and not family:
+                    family = value
+                elif key == "flags" and not flags:
+                    flags = value.split()
+    except OSError:
+        pass
+    wanted = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+              "avx_vnni", "avx512_fp16", "amx_bf16", "amx_int8")
+    simd = [f for f in wanted if f in flags]
+    return [f"CPU: {model} (family {family or '?'}), {os.cpu_count()} logical CPUs, "
+            f"SIMD flags: {' '.join(simd) or 'none'}; {platform.platform()}"]
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def main():
@@ -254,15 +318,21 @@ def main():
     ap.add_argument("--kantu", default="build/release/kantu")
     ap.add_argument("--kantu-hf", help="the same-seed safetensors folder, for a kantu without GGUF loading")
     ap.add_argument("--types", default="bf16,q8_0,q4_k_m", help="comma list of bf16/f16, q8_0, q4_k_m, q4_0")
+    ap.add_argument("--measures", default=",".join(k for k in KANTU_RUNS),
+                    help="comma list of " + ", ".join(KANTU_RUNS) + " (peak RSS comes with caption_ms)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=2, help="repetitions of the prefill/decode measurements")
-    ap.add_argument("--kantu-quant", choices=["convert", "gguf"], default="convert",
-                    help="quantized types for kantu: convert the BF16 weights at load, or load llama-quantize's file")
+    ap.add_argument("--reps", type=int, default=3, help="runs of every measurement per engine (alternating)")
+    ap.add_argument("--kantu-quant", choices=["convert", "gguf"], default="gguf",
+                    help="quantized types for kantu: load llama-quantize's file, or convert the BF16 weights at load")
+    ap.add_argument("--no-f32", action="store_true", help="skip kantu's f32 rows of the BF16 weights")
     ap.add_argument("--engines", default="kantu,llama", help="which engines to run")
     ap.add_argument("--json-out", help="also write the raw results here")
     ap.add_argument("--llama-json", help="take llama.cpp's figures from an earlier --json-out instead of "
-                    "running it again (it does not change while kantu does; measure both on a quiet machine)")
+                    "running it again (only for kantu's A/B work: the ratios in one table should come "
+                    "from one run)")
     args = ap.parse_args()
+    if args.reps < 1:
+        sys.exit("--reps must be at least 1")
 
     base_model = os.path.join(args.gguf_dir, "model.gguf")
     mmproj = os.path.join(args.gguf_dir, "mmproj.gguf")
@@ -270,6 +340,10 @@ def main():
         if not os.path.exists(p):
             sys.exit(f"missing {p}")
     engines = set(args.engines.split(","))
+    measures = args.measures.split(",")
+    for key in measures:
+        if key not in KANTU_RUNS:
+            sys.exit(f"unknown measure {key}")
     help_text = kantu_help(args.kantu) if "kantu" in engines else ""
 
     work = tempfile.mkdtemp(prefix="side_by_side_")
@@ -278,15 +352,15 @@ def main():
         images[size] = os.path.join(work, f"synthetic_{size}.png")
         synthetic_png(size, images[size])
 
-    results, notes = {}, []
+    notes = machine_notes() + [f"{args.threads} threads each, {args.reps} runs of every measurement "
+                               "per engine, alternating"]
     earlier = {}
     if args.llama_json:
         with open(args.llama_json) as f:
             earlier = json.load(f)
-        notes += ["llama.cpp figures from " + args.llama_json + ": " + n for n in earlier.get("notes", [])
-                  if n.startswith("load average")]
-    with open("/proc/loadavg") as f:
-        notes.append("load average at start: " + " ".join(f.read().split()[:3]))
+        notes.append("llama.cpp figures taken from " + args.llama_json)
+    notes.append("load average at start: " + load_average())
+    results = {}
     for wtype in args.types.split(","):
         if wtype not in QUANT_NAMES:
             sys.exit(f"unknown weight type {wtype}")
@@ -297,20 +371,40 @@ def main():
                 log(f"quantizing {model}")
                 run([os.path.join(args.llama_bin, "llama-quantize"), base_model, model,
                      QUANT_NAMES[wtype], str(args.threads)])
-        res = {}
-        if args.llama_json:
-            res["llama"] = (earlier["results"].get(wtype) or {}).get("llama")
-        elif "llama" in engines:
-            res["llama"] = llama_side(args, model, mmproj, images)
-            log(json.dumps({wtype: {"llama": res["llama"]}}))  # kept even if a later run fails
+        res = {"kantu": {}, "llama": {}}
+        runners = []  # (engine label, function returning {key: value})
         if "kantu" in engines:
             margs, how = kantu_model_args(args, wtype, model, base_model, mmproj, help_text)
-            notes.append(f"{wtype}: kantu loads the {how}")
-            res["kantu"] = kantu_side(args, margs) if margs else None
+            acts = "int8" if QUANT_NAMES[wtype] else "bf16"
+            notes.append(f"{wtype}: kantu loads the {how}, --activations {acts}")
+            if margs:
+                runners.append(("kantu", lambda key, m=margs, a=acts: kantu_measure(args, m, key, a)))
+                if not QUANT_NAMES[wtype] and not args.no_f32:
+                    res["kantu_f32"] = {}
+                    runners.append(("kantu_f32", lambda key, m=margs: kantu_measure(args, m, key, "f32")))
+        if args.llama_json:
+            res["llama"] = (earlier["results"].get(wtype) or {}).get("llama") or {}
+        elif "llama" in engines:
+            runners.append(("llama", lambda key, m=model: llama_measure(args, m, mmproj, images, key)))
+        for rep in range(args.reps):
+            for key in measures:
+                order = runners if rep % 2 == 0 else list(reversed(runners))
+                for label, measure in order:
+                    if label == "kantu_f32" and key not in F32_KEYS:
+                        continue
+                    try:
+                        got = measure(key)
+                    except RuntimeError as e:  # one failed run leaves a gap, not an empty table
+                        log(f"{label} {wtype} {key} failed: {e}")
+                        continue
+                    for k, v in got.items():
+                        res[label].setdefault(k, []).append(v)
+                    log(f"{wtype} rep {rep + 1}/{args.reps} {label}: {got} (load {load_average()})")
         results[wtype] = res
-        log(json.dumps(res))
-    with open("/proc/loadavg") as f:
-        notes.append("load average at end: " + " ".join(f.read().split()[:3]))
+        if args.json_out:  # kept after every weight type, in case a later one fails
+            with open(args.json_out, "w") as f:
+                json.dump({"results": results, "notes": notes}, f, indent=2)
+    notes.append("load average at end: " + load_average())
 
     print(table(results))
     print()
