@@ -1,6 +1,9 @@
 // Kernel perf mode: GEMV (GB/s of weight bytes), GEMM (GFLOP/s) and attention at 1 and 2
 // threads, in the shapes of Qwen3-VL-2B (text hidden 2048, MLP 6144, vocab 151936; vision
-// hidden 1024, 784 / 3136 patches). KANTU_ISA=scalar|avx2 picks the kernels to measure.
+// hidden 1024, 784 / 3136 patches), each also as a share of this machine's measured peak on
+// the same threads: %read of the read bandwidth, %peak of the instruction the GEMM of its
+// activation precision runs (512-bit FMA, vdpbf16ps, vpdpbusd on AVX-512; 256-bit FMA on
+// AVX2). KANTU_ISA=scalar|avx2|avx512 picks the kernels to measure.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -12,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
+#include "kernels/peaks.h"
 #include "kernels/quant.h"
 #include "support/random_blocks.h"
 
@@ -40,6 +44,28 @@ ThreadPool* pool_for(int threads) {
   return pools[threads].get();
 }
 
+// This machine's peaks on `threads` threads (measured once, kernels/peaks.h).
+const MachinePeaks& peaks_for(int threads) {
+  static std::unique_ptr<MachinePeaks> peaks[3];
+  if (!peaks[threads]) peaks[threads] = std::make_unique<MachinePeaks>(measure_peaks(*pool_for(threads)));
+  return *peaks[threads];
+}
+
+// Counters of a matmul benchmark: GB/s of weight bytes, GFLOP/s, and both as a share of
+// what this machine can do on the same threads: "%read" of the read bandwidth (decode),
+// "%peak" of the peak of the instruction the GEMM of this precision multiplies with.
+void matmul_counters(benchmark::State& state, double weight_bytes, double flops, Activations acts,
+                     int threads) {
+  const double iters = static_cast<double>(state.iterations());
+  const MachinePeaks& peaks = peaks_for(threads);
+  auto rate = [&](double amount) { return benchmark::Counter(iters * amount, benchmark::Counter::kIsRate); };
+  state.counters["GB/s"] = rate(weight_bytes / 1e9);
+  state.counters["GFLOP/s"] = rate(flops / 1e9);
+  if (peaks.read_gb_s > 0) state.counters["%read"] = rate(100 * weight_bytes / 1e9 / peaks.read_gb_s);
+  if (peaks.compute_peak(acts) > 0)
+    state.counters["%peak"] = rate(100 * flops / 1e9 / peaks.compute_peak(acts));
+}
+
 // args: rows, cols, n, threads, activations
 void BM_MatmulBf16(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1), n = state.range(2);
@@ -53,11 +79,8 @@ void BM_MatmulBf16(benchmark::State& state) {
     matmul(x.data(), n, m, nullptr, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
   }
-  const double iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(iters * rows * cols * 2.0 / 1e9,
-                                              benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  matmul_counters(state, rows * cols * 2.0, 2.0 * n * rows * cols, effective_activations(m),
+                  static_cast<int>(state.range(3)));
   state.SetLabel(std::string(isa_name(kernel_table().isa)) + " " + activations_name(acts));
 }
 
@@ -107,11 +130,8 @@ void BM_MatmulQuant(benchmark::State& state) {
     matmul(x.data(), n, m, nullptr, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
   }
-  const double iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(iters * static_cast<double>(w.size()) / 1e9,
-                                              benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * n * rows * cols / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  matmul_counters(state, static_cast<double>(w.size()), 2.0 * n * rows * cols,
+                  effective_activations(m), static_cast<int>(state.range(4)));
   state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(kernel_table().isa) + " " +
                  activations_name(acts));
 }
@@ -152,10 +172,13 @@ void BM_Attention(benchmark::State& state) {
     attention(q.data(), k.data(), v.data(), out.data(), s, pool);
     benchmark::DoNotOptimize(out.data());
   }
-  // QKᵀ and PV: 2 matmuls of tokens² × head_dim per head.
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * 4.0 * heads * tokens * tokens * head_dim / 1e9,
-      benchmark::Counter::kIsRate);
+  // QKᵀ and PV: 2 matmuls of tokens² × head_dim per head, on float FMAs.
+  const double flops = 4.0 * heads * tokens * tokens * head_dim;
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * flops / 1e9, benchmark::Counter::kIsRate);
+  const double peak = peaks_for(static_cast<int>(state.range(1))).fma_gflop_s;
+  if (peak > 0)
+    state.counters["%peak"] = benchmark::Counter(iters * 100 * flops / 1e9 / peak, benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(kernel_table().isa));
 }
 BENCHMARK(BM_Attention)

@@ -43,6 +43,11 @@ void gemv_quant_vnni(const float* x, int64_t n, const WeightMatrix& w, const flo
 void gemv_bf16_dot(const float* x, int64_t n, const WeightMatrix& w, const float* bias, float* y,
                    ThreadPool* pool, bool split);
 
+// Flash attention on the 512-bit float tile (attention_avx512.cpp; head sizes off 16 go
+// to the AVX2 version).
+void attention(const float* q, const KvBlocks& kv, float* out, const AttentionShape& shape,
+               ThreadPool* pool);
+
 // The blocked GEMMs (n >= 4, w.cols > 0): float32 FMAs for any weight type, x as given
 // (gemm_f32_avx512.cpp); BF16 weights with x rounded to bf16 on vdpbf16ps
 // (gemm_bf16_avx512.cpp); block types with x quantized to int8 on vpdpbusd

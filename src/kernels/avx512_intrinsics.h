@@ -77,6 +77,21 @@ inline float reduce_add_ps(simde__m512 a) {
     for (int l = 0; l < width; ++l) v[l] += v[l + width];
   return v[0];
 }
+inline float reduce_max_ps(simde__m512 a) {
+  float v[16];
+  simde_mm512_storeu_ps(v, a);
+  float m = v[0];
+  for (int l = 1; l < 16; ++l) m = v[l] > m ? v[l] : m;
+  return m;
+}
+// Truncation toward zero; the kernels only convert values well inside the int32 range.
+inline simde__m512i cvttps_epi32(simde__m512 a) {
+  float in[16];
+  simde_mm512_storeu_ps(in, a);
+  int32_t out[16];
+  for (int l = 0; l < 16; ++l) out[l] = static_cast<int32_t>(in[l]);
+  return simde_mm512_loadu_si512(out);
+}
 inline simde__m512i cvtepu16_epi32(simde__m256i a) {
   uint16_t in[16];
   simde_mm256_storeu_si256(in, a);
@@ -116,6 +131,8 @@ inline simde__m512i cvtepi8_epi32(simde__m128i a) {
   ::kantu::kernels::avx512_emulated::intrinsics::maskz_loadu_epi16(m, p)
 #define _mm512_cvtne2ps_pbh(b, a) ::kantu::kernels::avx512_emulated::intrinsics::cvtne2ps_pbh(b, a)
 #define _mm512_reduce_add_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::reduce_add_ps(a)
+#define _mm512_reduce_max_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::reduce_max_ps(a)
+#define _mm512_cvttps_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvttps_epi32(a)
 #define _mm512_cvtepu16_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepu16_epi32(a)
 #define _mm512_cvtepi32_ps(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepi32_ps(a)
 #define _mm512_cvtepi8_epi32(a) ::kantu::kernels::avx512_emulated::intrinsics::cvtepi8_epi32(a)

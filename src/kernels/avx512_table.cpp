@@ -4,6 +4,7 @@
 namespace kantu::kernels::KANTU_AVX512_NS {
 
 void fill_table(KernelTable* table, const CpuFeatures& cpu) {
+  table->attention = attention;
   // Every CPU with AVX-512 BF16 so far also has VNNI (Cooper Lake, Sapphire Rapids, Zen 4);
   // one without gets the plain variant.
   if (!cpu.avx512vnni)

@@ -1,8 +1,8 @@
 // The AVX-512 float GEMM (n >= 4 x rows; prefill and the vision tower with f32 activations,
 // and every weight type the bf16 / int8 tiles do not take): the blocked loop of
-// gemm_driver.h with a 12 x 32 register tile (24 zmm accumulators): per k, 2 panel loads and
-// 12 broadcasts feed 24 FMAs. x and the weight panels (converted to float32) are packed
-// k-major with 16x16 transposes.
+// gemm_driver.h with the 12 x 32 register tile of tile_f32_avx512.h (24 zmm accumulators):
+// per k, 2 panel loads and 12 broadcasts feed 24 FMAs. x and the weight panels (converted to
+// float32) are packed k-major with 16x16 transposes.
 #pragma GCC diagnostic ignored "-Wuninitialized"  // see matmul_avx512.cpp
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <algorithm>
@@ -22,46 +22,18 @@ KANTU_AVX512_TARGET("avx512f,avx512bw,avx512vl")
 // After the target line: their code (internal linkage) is compiled for these instructions.
 #include "kernels/gemm_driver.h"
 #include "kernels/simd_avx512.h"
+#include "kernels/tile_f32_avx512.h"
 #include "kernels/weights_avx512.h"
 
 namespace kantu::kernels::KANTU_AVX512_NS {
 namespace {
 
-constexpr int kMr = 12;  // x rows per register tile
-constexpr int kNr = 32;  // weight rows per panel: two zmm per k
+constexpr int kMr = kTileRowsF32;  // x rows per register tile
+constexpr int kNr = kTileColsF32;  // weight rows per panel: two zmm per k
 
 std::vector<float>& decoded_buffer() {
   thread_local std::vector<float> buffer;
   return buffer;
-}
-
-// C[MR][n_valid] = base + A[MR][kc] · P, A packed [kc][MR], P the panel [kc][32].
-template <int MR>
-void tile(const float* a, const float* p, int64_t kc, float* c, int64_t ldc, int n_valid,
-          bool accumulate, const float* bias) {
-  __m512 acc[MR][2];
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(p + k * kNr);
-    const __m512 b1 = _mm512_load_ps(p + k * kNr + 16);
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[k * MR + i]);
-      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-    }
-  }
-  store_tile<MR>(acc, c, ldc, n_valid, accumulate, bias);
-}
-
-template <int MR = kMr>
-void run_tile(int mr, const float* a, const float* p, int64_t kc, float* c, int64_t ldc,
-              int n_valid, bool accumulate, const float* bias) {
-  if constexpr (MR > 1) {
-    if (mr < MR) return run_tile<MR - 1>(mr, a, p, kc, c, ldc, n_valid, accumulate, bias);
-  }
-  tile<MR>(a, p, kc, c, ldc, n_valid, accumulate, bias);
 }
 
 template <class L>
@@ -133,8 +105,8 @@ struct FloatTile {
 
   static void run(int mr, const PackedX& xp, int64_t i, int64_t k0, int64_t kc, const void* panel,
                   float* c, int64_t ldc, int n_valid, bool accumulate, const float* bias) {
-    run_tile(mr, xp.data + i * xp.cols + k0 * mr, static_cast<const float*>(panel), kc, c, ldc,
-             n_valid, accumulate, bias);
+    run_tile_f32<true>(mr, xp.data + i * xp.cols + k0 * mr, kPackedRows,
+                       static_cast<const float*>(panel), kNr, kc, c, ldc, n_valid, accumulate, bias);
   }
 };
 
