@@ -31,16 +31,21 @@ Json text_json(const TextSizes& t) {
 }
 
 Json vision_json(const VisionSizes& v) {
-  return {{"depth", v.depth},
-          {"hidden_size", v.hidden_size},
-          {"num_heads", v.num_heads},
-          {"intermediate_size", v.intermediate_size},
-          {"patch_size", v.patch_size},
-          {"temporal_patch_size", v.temporal_patch_size},
-          {"spatial_merge_size", v.spatial_merge_size},
-          {"out_hidden_size", v.out_hidden_size},
-          {"num_position_embeddings", v.num_position_embeddings},
-          {"deepstack_visual_indexes", v.deepstack_visual_indexes}};
+  Json j = {{"depth", v.depth},
+            {"hidden_size", v.hidden_size},
+            {"num_heads", v.num_heads},
+            {"intermediate_size", v.intermediate_size},
+            {"patch_size", v.patch_size},
+            {"temporal_patch_size", v.temporal_patch_size},
+            {"spatial_merge_size", v.spatial_merge_size},
+            {"out_hidden_size", v.out_hidden_size},
+            {"num_position_embeddings", v.num_position_embeddings},
+            {"deepstack_visual_indexes", v.deepstack_visual_indexes}};
+  if (v.window_size > 0) {
+    j["window_size"] = v.window_size;
+    j["fullatt_block_indexes"] = v.fullatt_block_indexes;
+  }
+  return j;
 }
 
 Json generation_json(const GenerationConfig& g) {

@@ -1,5 +1,6 @@
-// Which model family a folder holds, decided from config.json's model_type. Later
-// families (Qwen2.5-VL, LLaVA-style) add an enum value and a line in the registry.
+// Which model family a folder holds, decided from config.json's model_type (or, without
+// one, its architectures). A new family adds an enum value and a row in the table here
+// (identification) and one in models/families.cpp (implementation).
 #pragma once
 
 #include <string>
@@ -10,7 +11,9 @@
 namespace kantu {
 
 enum class ModelFamily {
-  kQwen3VL,  // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
+  kQwen3VL,   // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
+  kQwen25VL,  // model_type "qwen2_5_vl" (Qwen2_5_VLForConditionalGeneration)
+  kQwen2VL,   // model_type "qwen2_vl" (Qwen2VLForConditionalGeneration)
 };
 
 // The config.json spelling ("qwen3_vl").
@@ -18,8 +21,9 @@ const char* model_family_name(ModelFamily family);
 // Every model_type kantu can run, for messages and `kantu info`.
 std::vector<std::string> supported_model_types();
 
-// Reads config.json's model_type. `file` names the file in errors. A missing or
-// non-string model_type is Error(kNotFound / kCorrupt); a family kantu does not run is
+// Reads config.json's model_type, or without one its architectures[0] (as transformers'
+// Auto classes would need). `file` names the file in errors. Neither present is
+// Error(kNotFound); a wrong type Error(kCorrupt); a family kantu does not run is
 // Error(kUnsupported) "unsupported model type X".
 ModelFamily model_family_from_config(const Json& config, const std::string& file);
 

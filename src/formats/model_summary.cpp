@@ -76,6 +76,33 @@ std::optional<VisionSizes> read_vision_sizes(const ModelFolder& model) {
       }
       return v;
     }
+    case ModelFamily::kQwen25VL:
+    case ModelFamily::kQwen2VL: {
+      if (!model.has_vision()) return std::nullopt;
+      // Absent keys take the transformers class defaults, as the model loader does.
+      const JsonFields f = top.object("vision_config");
+      VisionSizes v;
+      const bool v25 = model.family() == ModelFamily::kQwen25VL;
+      v.depth = f.positive_int("depth", 32);
+      v.hidden_size = v25 ? f.positive_int("hidden_size", 3584) : f.positive_int("embed_dim", 1280);
+      v.num_heads = f.positive_int("num_heads", 16);
+      if (v.hidden_size % v.num_heads != 0) {
+        f.wrong("num_heads", cat("a divisor of the vision width (", v.hidden_size, ")"));
+      }
+      v.intermediate_size = v25 ? f.positive_int("intermediate_size", 3420)
+                                : static_cast<int64_t>(v.hidden_size * f.positive_number("mlp_ratio", 4.0));
+      v.patch_size = f.positive_int("patch_size", 14);
+      v.temporal_patch_size = f.positive_int("temporal_patch_size", 2);
+      v.spatial_merge_size = f.positive_int("spatial_merge_size", 2);
+      v.out_hidden_size = v25 ? f.positive_int("out_hidden_size", 3584) : f.positive_int("hidden_size", 3584);
+      if (v25) {
+        v.window_size = f.positive_int("window_size", 112);
+        v.fullatt_block_indexes = f.has("fullatt_block_indexes")
+                                      ? f.non_negative_int_list("fullatt_block_indexes")
+                                      : std::vector<int64_t>{7, 15, 23, 31};
+      }
+      return v;
+    }
   }
   return std::nullopt;
 }

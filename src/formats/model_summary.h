@@ -35,6 +35,8 @@ struct VisionSizes {
   int64_t out_hidden_size = 0;  // after the merger = text hidden size
   int64_t num_position_embeddings = 0;
   std::vector<int64_t> deepstack_visual_indexes;  // vision blocks feeding DeepStack
+  int64_t window_size = 0;                     // Qwen2.5-VL window attention (pixels), 0: none
+  std::vector<int64_t> fullatt_block_indexes;  // Qwen2.5-VL blocks with full attention
 };
 
 struct DTypeStats {

@@ -22,6 +22,8 @@ ImagePreprocessConfig image_preprocess_config(const PreprocessorConfig& config) 
     out.image_std[c] = config.image_std[c];
   }
   out.rescale_factor = config.rescale_factor;
+  const std::string& type = config.image_processor_type;
+  out.fused_normalize = type.empty() || type.ends_with("Fast");
   validate(out);
   return out;
 }
@@ -86,6 +88,15 @@ std::array<std::array<float, 256>, 3> normalize_table(const ImagePreprocessConfi
   std::array<std::array<float, 256>, 3> table{};
   const double inv_rescale = 1.0 / config.rescale_factor;
   for (int c = 0; c < 3; ++c) {
+    if (!config.fused_normalize) {  // Qwen2VLImageProcessor: rescale in float64, then f32
+      const float mean = static_cast<float>(config.image_mean[c]);
+      const float std_dev = static_cast<float>(config.image_std[c]);
+      for (int v = 0; v < 256; ++v) {
+        const auto x = static_cast<float>(static_cast<double>(v) * config.rescale_factor);
+        table[c][v] = (x - mean) / std_dev;
+      }
+      continue;
+    }
     // transformers' _fuse_mean_std_and_rescale_factor, then torchvision normalize in f32.
     const float mean = static_cast<float>(config.image_mean[c] * inv_rescale);
     const float std_dev = static_cast<float>(config.image_std[c] * inv_rescale);

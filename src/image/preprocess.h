@@ -3,8 +3,10 @@
 //   1. smart_resize: the target (h, w) as multiples of patch*merge (32), with Python's
 //      half-to-even round in float64 and the min/max pixel budget;
 //   2. Pillow-exact antialiased bicubic resize to that size (image/resize.h);
-//   3. rescale + normalise per channel, fused as the fast processor does:
-//      x = (u8 - mean*255) / (std*255) in float32 (equal to (u8/255 - mean)/std to 1 ulp);
+//   3. rescale + normalise per channel, as the configured processor class does: fused as
+//      the fast one (x = (u8 - mean*255) / (std*255) in float32), or in two steps as the
+//      slow one (x = float32(u8 * rescale in float64), then (x - mean) / std in float32);
+//      the two agree to 1 ulp;
 //   4. the frame repeated to temporal_patch_size (2) frames, then patchify into rows of
 //      C*T*P*P = 3*2*16*16 = 1536 values in merge-window order (see patchify());
 //   5. grid (t, h, w) in patches, and N/merge^2 image tokens.
@@ -31,6 +33,9 @@ struct ImagePreprocessConfig {
   std::array<double, 3> image_mean{0.5, 0.5, 0.5};
   std::array<double, 3> image_std{0.5, 0.5, 0.5};
   double rescale_factor = 1.0 / 255.0;
+  // The fast processor's fused rescale + normalise (image_processor_type "...Fast"), or
+  // the slow processor's two steps (e.g. "Qwen2VLImageProcessor").
+  bool fused_normalize = true;
 
   int factor() const { return patch_size * merge_size; }
   int patch_dim() const { return 3 * temporal_patch_size * patch_size * patch_size; }

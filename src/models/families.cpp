@@ -6,6 +6,7 @@
 #include "image/preprocess.h"
 #include "text/chat.h"
 #include "models/family.h"
+#include "models/qwen2vl/family.h"
 #include "models/qwen3vl/family.h"
 
 namespace kantu::models {
@@ -14,6 +15,8 @@ namespace {
 
 constexpr Family kFamilies[] = {
     {ModelFamily::kQwen3VL, qwen3vl::profile, qwen3vl::build},
+    {ModelFamily::kQwen25VL, qwen2vl::profile, qwen2vl::build},
+    {ModelFamily::kQwen2VL, qwen2vl::profile, qwen2vl::build},
 };
 
 }  // namespace

@@ -91,7 +91,8 @@ struct VisionOutput {
 // Named intermediates (for conformance tests and debugging), all float32 row-major.
 // Vision: "vision.patch_embed_out", "vision.pos_embeds_interpolated", "vision.rot_pos_emb",
 // "vision.block_out.<i>", "vision.deepstack.<k>", "vision.merger_out"; windowed towers
-// (Qwen2.5-VL) also "vision.window_index", "vision.cu_window_seqlens" (as floats, [n, 1])
+// (Qwen2.5-VL) also "vision.window_index", "vision.cu_window_seqlens" and
+// "vision.cu_window_seqlens_before_unique" (as floats, [n, 1])
 // and "vision.block_out_natural.<i>", with "vision.block_out.<i>" in window order.
 // Text prefill: "text.position_ids" ([3, n] as floats), "text.layer_input.<i>",
 // "text.layer_output_pre_deepstack.<i>", "text.hidden_states.<i>" (HF's hidden_states:

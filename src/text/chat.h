@@ -86,6 +86,12 @@ class ChatFormat {
 std::unique_ptr<ChatFormat> make_qwen3vl_chat_format();
 // True when a Jinja chat template has the markers of Qwen3-VL's (see the .cpp).
 bool is_qwen3vl_chat_template(const std::string& jinja);
+std::unique_ptr<ChatFormat> make_qwen2vl_chat_format();
+// True for the template of Qwen2-VL and Qwen2.5-VL (default system prompt, no tools).
+bool is_qwen2vl_chat_template(const std::string& jinja);
+
+// The native format that renders a Jinja template, or null when none does.
+std::unique_ptr<ChatFormat> chat_format_for_template(const std::string& jinja);
 
 // The chat format for a model folder: reads its chat_template.json (or the chat_template
 // in tokenizer_config.json) and picks the native format that renders it. A template no

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "text/chat.h"
+#include "text/prompt_builder.h"
 
 namespace kantu::text {
 
@@ -16,28 +17,10 @@ namespace {
 
 constexpr const char* kImStart = "<|im_start|>";
 constexpr const char* kImEnd = "<|im_end|>";
-constexpr const char* kVisionStart = "<|vision_start|>";
-constexpr const char* kVisionEnd = "<|vision_end|>";
-constexpr const char* kImagePad = "<|image_pad|>";
-constexpr const char* kVideoPad = "<|video_pad|>";
 constexpr const char* kToolCall = "<tool_call>";
 constexpr const char* kToolCallEnd = "</tool_call>";
 constexpr const char* kToolResponse = "<tool_response>";
 constexpr const char* kToolResponseEnd = "</tool_response>";
-
-class PromptBuilder {
- public:
-  void text(std::string_view s) {
-    if (s.empty()) return;
-    if (prompt_.pieces.empty() || prompt_.pieces.back().control) prompt_.pieces.push_back({false, {}});
-    prompt_.pieces.back().text.append(s);
-  }
-  void control(const char* token) { prompt_.pieces.push_back({true, token}); }
-  RenderedPrompt& prompt() { return prompt_; }
-
- private:
-  RenderedPrompt prompt_;
-};
 
 class Qwen3VLChatFormat final : public ChatFormat {
  public:
@@ -80,7 +63,7 @@ class Qwen3VLChatFormat final : public ChatFormat {
       out.control(kImEnd);
       out.text("\n");
     }
-    Counters counters;
+    VisionCounters counters;
     for (size_t i = 0; i < messages.size(); ++i) {
       const Message& m = messages[i];
       if (m.role == "user") {
@@ -141,10 +124,6 @@ class Qwen3VLChatFormat final : public ChatFormat {
   }
 
  private:
-  struct Counters {
-    int images = 0, videos = 0;
-  };
-
   // System content: a string, or the "text" of every item that has one.
   static void system_text(const Message& m, PromptBuilder& out) {
     if (m.content_is_string) {
@@ -157,35 +136,13 @@ class Qwen3VLChatFormat final : public ChatFormat {
   }
 
   // User and tool content: text verbatim, images and videos as vision placeholders.
-  static void user_content(const Message& m, const ChatOptions& options, Counters& counters,
+  static void user_content(const Message& m, const ChatOptions& options, VisionCounters& counters,
                            PromptBuilder& out) {
     if (m.content_is_string) {
       out.text(m.content_text);
       return;
     }
-    for (const ContentPart& part : m.parts) {
-      switch (part.kind) {
-        case ContentPart::Kind::kImage:
-          ++counters.images;
-          if (options.add_vision_id) out.text(cat("Picture ", counters.images, ": "));
-          out.control(kVisionStart);
-          out.control(kImagePad);
-          out.control(kVisionEnd);
-          break;
-        case ContentPart::Kind::kVideo:
-          ++counters.videos;
-          if (options.add_vision_id) out.text(cat("Video ", counters.videos, ": "));
-          out.control(kVisionStart);
-          out.control(kVideoPad);
-          out.control(kVisionEnd);
-          break;
-        case ContentPart::Kind::kText:
-          out.text(*part.text);
-          break;
-        case ContentPart::Kind::kOther:
-          break;
-      }
-    }
+    render_parts(m, options, counters, out);
   }
 };
 

@@ -17,12 +17,17 @@
 
 namespace kantu::test {
 
-// Goldens for one model: "tiny-a" or "tiny-c".
+// Goldens for one model: "tiny-a" or "tiny-c" (Qwen3-VL), or "<family>/<model>" of
+// another family, e.g. "qwen25vl/tiny-a" (goldens/qwen25vl/tiny-a, models/qwen25vl-tiny-a).
 inline std::string golden_path(const std::string& model, const std::string& rel) {
-  return testdata("goldens/qwen3vl/" + model + "/" + rel);
+  const size_t slash = model.find('/');
+  if (slash == std::string::npos) return testdata("goldens/qwen3vl/" + model + "/" + rel);
+  return testdata("goldens/" + model + "/" + rel);
 }
 inline std::string model_path(const std::string& model) {
-  return testdata("models/qwen3vl-" + model);
+  const size_t slash = model.find('/');
+  if (slash == std::string::npos) return testdata("models/qwen3vl-" + model);
+  return testdata("models/" + model.substr(0, slash) + "-" + model.substr(slash + 1));
 }
 
 inline std::vector<int64_t> to_i64(const TensorView& t) {

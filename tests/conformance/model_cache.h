@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conformance/golden.h"
+#include "formats/model_folder.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
 #include "models/model.h"
@@ -29,11 +30,16 @@ struct TestImage {
 };
 
 // A golden's image entry: "model_sq_224x224.png" or "images/img_256x256.png", both
-// relative to the shared images/ folder. Qwen3-VL preprocessor defaults.
-inline TestImage preprocess_test_image(const std::string& entry) {
+// relative to the shared images/ folder, preprocessed as `model`'s family does it
+// (Qwen3-VL's processor when no model is named).
+inline TestImage preprocess_test_image(const std::string& entry, const std::string& model = "") {
   const std::string rel = entry.rfind("images/", 0) == 0 ? entry : "images/" + entry;
   RgbImage rgb = decode_image_file(testdata(rel));
-  PreprocessedImage p = preprocess_image(rgb, ImagePreprocessConfig{});
+  const ImagePreprocessConfig config =
+      model.empty() ? ImagePreprocessConfig{}
+                    : models::profile_of(ModelFolder::open(model_path(model), {.load_weights = false}))
+                          .image;
+  PreprocessedImage p = preprocess_image(rgb, config);
   return {std::move(p.pixel_values), {p.grid.t, p.grid.h, p.grid.w}};
 }
 

@@ -117,11 +117,14 @@ VisionOutput qwen_vision_forward(const QwenVisionConfig& v, const QwenVisionWeig
     if (dumps) {
       dump(dumps, "vision.window_index", as_floats(plan.window_index).data(),
            static_cast<int64_t>(plan.window_index.size()), 1);
-      std::vector<int64_t> cu = {0};
+      std::vector<int64_t> cu = {0}, all = {0};  // window ends, without and with empty windows
       for (const Segment& s : plan.windows) {
         if (s.second > 0) cu.push_back(s.first + s.second);
+        all.push_back(s.first + s.second);
       }
       dump(dumps, "vision.cu_window_seqlens", as_floats(cu).data(), int64_t(cu.size()), 1);
+      dump(dumps, "vision.cu_window_seqlens_before_unique", as_floats(all).data(),
+           int64_t(all.size()), 1);
     }
   }
   std::vector<float> cos_t(angles.size()), sin_t(angles.size());

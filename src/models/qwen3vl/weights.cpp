@@ -1,22 +1,12 @@
 #include "models/qwen3vl/weights.h"
 
 #include "core/error.h"
+#include "models/qwen_prefixes.h"
 
 namespace kantu::models::qwen3vl {
 namespace {
 
-// Checkpoint layouts: transformers >= 4.52 nests both towers under "model."; older
-// exports used "model." for the text model and "visual." for the vision tower.
-struct Prefixes {
-  std::string text, vision;
-};
-
-Prefixes detect_prefixes(const WeightStore& store) {
-  if (store.has("model.embed_tokens.weight") && !store.has("model.language_model.embed_tokens.weight")) {
-    return {"model.", "visual."};
-  }
-  return {"model.language_model.", "model.visual."};
-}
+using Prefixes = QwenPrefixes;
 
 std::string vision_block(const Prefixes& p, int64_t i) {
   return p.vision + "blocks." + std::to_string(i) + ".";
@@ -116,7 +106,7 @@ std::vector<std::string> required_tensor_names(const Config& config) {
 }
 
 Weights bind_weights(const WeightStore& store, const Config& config) {
-  const Prefixes p = detect_prefixes(store);
+  const Prefixes p = detect_qwen_prefixes(store);
   store.require(names_for(config, p), "Qwen3-VL checkpoint");
 
   const blocks::Binder b(store);

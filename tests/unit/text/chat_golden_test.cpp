@@ -1,5 +1,6 @@
 // Chat rendering and prompt ids against the reference goldens (transformers 4.57,
-// Qwen3VLProcessor.apply_chat_template with the model's own chat_template.json).
+// the processor's apply_chat_template with the model's own chat_template.json): Qwen3-VL,
+// and the template Qwen2-VL and Qwen2.5-VL share (a default system prompt).
 #include <gtest/gtest.h>
 
 #include "core/json.h"
@@ -16,30 +17,34 @@ const Tokenizer& golden_chat_tok() {
   return t;
 }
 
-OrderedJson chat_goldens() {
-  return OrderedJson::parse(read_file(test::testdata("goldens/qwen3vl/chat_template.json")));
+OrderedJson chat_goldens(const std::string& family = "qwen3vl") {
+  return OrderedJson::parse(read_file(test::testdata("goldens/" + family + "/chat_template.json")));
 }
 
 TEST(ChatGolden, ModelTemplatesAreRecognized) {
   for (const char* model : {"models/qwen3vl-tiny-a", "models/qwen3vl-tiny-c"}) {
     EXPECT_EQ(load_chat_format(test::testdata(model))->name(), "qwen3-vl");
   }
+  for (const char* model : {"models/qwen25vl-tiny-a", "models/qwen2vl-tiny-a"}) {
+    EXPECT_EQ(load_chat_format(test::testdata(model))->name(), "qwen2-vl");
+  }
 }
 
-TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
-  const auto format = load_chat_format(test::testdata("models/qwen3vl-tiny-c"));
-  const OrderedJson g = chat_goldens();
+// One golden file: every case rendered (with and without the generation prompt, with
+// vision ids) and tokenized by the model folder's own tokenizer.
+void check_goldens(const std::string& family, const std::string& model) {
+  const auto format = load_chat_format(test::testdata(model));
+  const Tokenizer tok = Tokenizer::load(test::testdata(model));
+  const OrderedJson g = chat_goldens(family);
   ASSERT_GE(g.at("cases").size(), 6u);
   for (const auto& c : g.at("cases")) {
-    SCOPED_TRACE(c.at("name").get<std::string>());
+    SCOPED_TRACE(family + ": " + c.at("name").get<std::string>());
     const std::vector<Message> messages = parse_messages(c.at("messages"), "golden");
     ChatOptions options;
     const RenderedPrompt prompt = format->render(messages, options);
     EXPECT_EQ(prompt.text(), c.at("rendered").get<std::string>());
-    EXPECT_EQ(prompt_token_ids(golden_chat_tok(), prompt), c.at("ids").get<std::vector<int32_t>>());
-    // The ids must also be what tokenizing the rendered text with special tokens gives.
-    EXPECT_EQ(golden_chat_tok().encode(prompt.text(), true), c.at("ids").get<std::vector<int32_t>>());
-
+    EXPECT_EQ(prompt_token_ids(tok, prompt), c.at("ids").get<std::vector<int32_t>>());
+    EXPECT_EQ(tok.encode(prompt.text(), true), c.at("ids").get<std::vector<int32_t>>());
     options.add_generation_prompt = false;
     EXPECT_EQ(format->render(messages, options).text(),
               c.at("rendered_no_generation_prompt").get<std::string>());
@@ -47,9 +52,19 @@ TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
     options.add_vision_id = true;
     const RenderedPrompt with_ids = format->render(messages, options);
     EXPECT_EQ(with_ids.text(), c.at("rendered_add_vision_id").get<std::string>());
-    EXPECT_EQ(prompt_token_ids(golden_chat_tok(), with_ids),
-              golden_chat_tok().encode(with_ids.text(), true));
+    EXPECT_EQ(prompt_token_ids(tok, with_ids), tok.encode(with_ids.text(), true));
   }
+}
+
+TEST(ChatGolden, Qwen25VLCasesRenderAndTokenizeLikeTheReference) {
+  check_goldens("qwen25vl", "models/qwen25vl-tiny-a");
+}
+TEST(ChatGolden, Qwen2VLCasesRenderAndTokenizeLikeTheReference) {
+  check_goldens("qwen2vl", "models/qwen2vl-tiny-a");
+}
+
+TEST(ChatGolden, EveryCaseRendersAndTokenizesLikeTheReference) {
+  check_goldens("qwen3vl", "models/qwen3vl-tiny-c");
 }
 
 TEST(ChatGolden, ImagePadExpandsToTheGivenCounts) {

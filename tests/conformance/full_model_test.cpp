@@ -1,7 +1,8 @@
-// The whole model (vision + language model) against the transformers goldens
-// (goldens/qwen3vl/<model>/full_model/<case>): 3-D position ids and rope deltas, the
-// per-layer hidden states, the logits at every golden position, the first generation
-// step's logits, and the 20 greedy tokens.
+// The whole model (vision + language model) of every family against the transformers
+// goldens (goldens/<family>/<model>/full_model/<case>): the prompt ids from the chat
+// format and kantu's preprocessing, 3-D position ids and rope deltas, the image
+// embeddings, the per-layer hidden states, the logits at every golden position, the first
+// generation steps' logits, and the 20 greedy tokens.
 //
 // Metric for tensors and logits: per row, max |kantu - golden| / max |golden| (the row's
 // largest absolute logit); tolerance 1e-4 in f32 mode (expected ~1e-5).
@@ -12,7 +13,11 @@
 
 #include "conformance/golden.h"
 #include "conformance/model_cache.h"
+#include "formats/model_folder.h"
 #include "models/model.h"
+#include "text/chat_messages.h"
+#include "text/prompt_tokens.h"
+#include "text/tokenizer.h"
 
 namespace kantu {
 namespace {
@@ -22,7 +27,7 @@ constexpr double kTol = 1e-4;
 constexpr double kTieMargin = 1e-4;
 
 struct Case {
-  std::string model, name;
+  std::string model, name;  // model: "tiny-a" (Qwen3-VL) or "<family>/<model>"
   // Where image pixel_values come from: a vision golden holding the same image (checked
   // by file name), or "" for kantu's own preprocessing of the case's images.
   std::string pixels_from;
@@ -61,7 +66,7 @@ class FullModelGolden : public ::testing::TestWithParam<Case> {
       images_.push_back({to_f32(vg.get("pixel_values")), grids.at(0)});
     } else {
       for (const auto& entry : meta_.at("images")) {
-        images_.push_back(test::preprocess_test_image(entry.get<std::string>()));
+        images_.push_back(test::preprocess_test_image(entry.get<std::string>(), c.model));
       }
     }
     ASSERT_EQ(images_.size(), grids.size());
@@ -96,6 +101,12 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
   models::Dumps dumps;
   model_->prefill(*seq, ids_, vision_list(), {.all_logits = &all_logits, .dumps = &dumps});
 
+  // The image embeddings, where the golden keeps them (all images concatenated).
+  if (golden_->has("image_embeds")) {
+    test::expect_close("image_embeds", {vision_.n_tokens, vision_.hidden}, vision_.embeds,
+                       golden_->get("image_embeds"), kTol);
+  }
+
   // 3-D positions [3, 1, L] and rope delta.
   std::vector<int64_t> want_pos = test::to_i64(golden_->get("position_ids"));
   const auto& got_pos = dumps.at("text.position_ids").data;
@@ -107,14 +118,26 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
   EXPECT_EQ(seq->rope_delta(), test::to_i64(golden_->get("rope_deltas")).at(0));
   EXPECT_EQ(seq->length(), L);
 
-  // Per-layer hidden states (cases that carry them).
+  // Per-layer hidden states (cases that carry them). transformers 4.57's Qwen2/2.5-VL
+  // text model ends hidden_states with the final norm's output, Qwen3-VL's with the last
+  // layer's; their goldens say layer_output where Qwen3-VL's say _pre_deepstack.
+  int64_t last = -1;
+  for (const auto& [name, view] : golden_->tensors()) {
+    if (name.rfind("hf_hidden_states.", 0) == 0) last = std::max<int64_t>(last, std::stoll(name.substr(17)));
+  }
+  const std::string last_hidden = "hf_hidden_states." + std::to_string(last);
+  const bool normed_last = model_->family() != "qwen3_vl";
   int checked = 0;
   for (const auto& [name, view] : golden_->tensors()) {
     std::string ours;
-    if (name.rfind("hf_hidden_states.", 0) == 0) {
+    if (name == last_hidden && normed_last) {
+      ours = "text.final_norm";
+    } else if (name.rfind("hf_hidden_states.", 0) == 0) {
       ours = "text.hidden_states." + name.substr(17);
     } else if (name.rfind("layer_input.", 0) == 0 || name.rfind("layer_output_pre_deepstack.", 0) == 0) {
       ours = "text." + name;
+    } else if (name.rfind("layer_output.", 0) == 0) {
+      ours = "text.layer_output_pre_deepstack." + name.substr(13);
     } else {
       continue;
     }
@@ -123,7 +146,7 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
     test::expect_close(name, dumps.at(ours).shape, dumps.at(ours).data, view, kTol);
     ++checked;
   }
-  if (meta_.at("tensors").contains("hf_hidden_states.0")) {
+  if (meta_.at("tensors").contains("hf_hidden_states.0") || golden_->has("layer_input.0")) {
     EXPECT_GT(checked, 0);
   }
 
@@ -143,14 +166,35 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
                          all_logits.begin() + (L - 1) * V));
 }
 
+// The golden's prompt ids from its messages: the family's chat format, image token
+// counts from kantu's preprocessing, the tokenizer.
+TEST_P(FullModelGolden, PromptIdsFromMessages) {
+  if (!meta_.contains("messages")) GTEST_SKIP() << "the golden keeps no messages";
+  const std::string dir = test::model_path(GetParam().model);
+  const text::Tokenizer tokenizer = text::Tokenizer::load(dir);
+  const auto messages = text::parse_messages(
+      text::OrderedJson::parse(meta_.at("messages").dump()), "golden");
+  const text::RenderedPrompt prompt = model_->profile().chat_format().render(messages, {});
+  if (meta_.contains("prompt_text")) {
+    EXPECT_EQ(prompt.text(), meta_.at("prompt_text").get<std::string>());
+  }
+  text::VisionTokenCounts counts;
+  for (const test::TestImage& img : images_) {
+    counts.image_tokens.push_back(img.grid.patches() / (model_->merge_size() * model_->merge_size()));
+  }
+  EXPECT_EQ(text::prompt_token_ids(tokenizer, text::expand_vision_tokens(prompt, counts)), ids_);
+}
+
 TEST_P(FullModelGolden, GreedyGenerationMatches) {
   const int64_t L = static_cast<int64_t>(ids_.size());
   const int64_t V = model_->vocab_size();
   std::vector<int64_t> want_ids = meta_.at("generated_ids").get<std::vector<int64_t>>();
   std::vector<double> margins = meta_.at("greedy_top1_minus_top2").get<std::vector<double>>();
   ASSERT_EQ(want_ids.size(), margins.size());
-  const TensorView& step_logits = golden_->get("generate_step_logits");
-  const int64_t n_step_logits = step_logits.shape.at(0);
+  // Some goldens drop the step logits (step 0 equals the last prompt row, checked above).
+  const TensorView* step_logits =
+      golden_->has("generate_step_logits") ? &golden_->get("generate_step_logits") : nullptr;
+  const int64_t n_step_logits = step_logits ? step_logits->shape.at(0) : 0;
 
   auto seq = model_->new_sequence(L + int64_t(want_ids.size()) + 1);
   model_->prefill(*seq, ids_, vision_list());
@@ -158,7 +202,7 @@ TEST_P(FullModelGolden, GreedyGenerationMatches) {
     std::span<const float> logits = seq->logits();
     if (int64_t(step) < n_step_logits) {
       const double err = test::max_row_relative_error(logits.data(),
-                                                      step_logits.as<float>() + step * V, 1, V);
+                                                      step_logits->as<float>() + step * V, 1, V);
       EXPECT_LE(err, kTol) << "generate_step_logits[" << step << "]";
     }
     const int64_t got = test::argmax(logits.data(), V);
@@ -182,6 +226,19 @@ INSTANTIATE_TEST_SUITE_P(Qwen3VL, FullModelGolden,
                                            Case{"tiny-c", "img_256x256", ""},
                                            Case{"tiny-c", "img_288x352", ""},
                                            Case{"tiny-c", "img_384x256", ""}),
+                         test_name);
+
+INSTANTIATE_TEST_SUITE_P(Qwen25VL, FullModelGolden,
+                         ::testing::Values(Case{"qwen25vl/tiny-a", "text_only", ""},
+                                           Case{"qwen25vl/tiny-a", "one_image", ""},
+                                           Case{"qwen25vl/tiny-a", "two_images", ""},
+                                           Case{"qwen25vl/tiny-a", "image_multiturn", ""}),
+                         test_name);
+
+INSTANTIATE_TEST_SUITE_P(Qwen2VL, FullModelGolden,
+                         ::testing::Values(Case{"qwen2vl/tiny-a", "text_only", ""},
+                                           Case{"qwen2vl/tiny-a", "one_image", ""},
+                                           Case{"qwen2vl/tiny-a", "two_images", ""}),
                          test_name);
 
 }  // namespace
