@@ -12,7 +12,7 @@ namespace {
 struct FamilyEntry {
   ModelFamily family;
   std::string_view model_type;
-  std::string_view architecture;  // the ...ForConditionalGeneration class
+  std::string_view architecture;  // the ...ForConditionalGeneration class (GGUF pairs, info)
 };
 
 // The registry: one row per family.
@@ -39,15 +39,6 @@ std::vector<std::string> supported_model_types() {
 
 ModelFamily model_family_from_config(const Json& config, const std::string& file) {
   JsonFields fields(config, file);
-  if (!fields.has("model_type") && fields.has("architectures")) {
-    const Json& arch = config.at("architectures");
-    if (arch.is_array() && !arch.empty() && arch[0].is_string()) {
-      for (const auto& entry : kFamilies) {
-        if (entry.architecture == arch[0].get<std::string>()) return entry.family;
-      }
-      fail(ErrorKind::kUnsupported, file, ": unsupported architecture ", arch[0].get<std::string>());
-    }
-  }
   const std::string model_type = fields.string("model_type");
   for (const auto& entry : kFamilies) {
     if (entry.model_type == model_type) return entry.family;

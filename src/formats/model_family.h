@@ -1,5 +1,5 @@
-// Which model family a folder holds, decided from config.json's model_type (or, without
-// one, its architectures). A new family adds an enum value and a row in the table here
+// Which model family a folder holds, decided from config.json's model_type (GGUF pairs:
+// from their metadata, gguf_config.h). A new family adds an enum value and a row in the table here
 // (identification) and one in models/families.cpp (implementation).
 #pragma once
 
@@ -21,10 +21,10 @@ const char* model_family_name(ModelFamily family);
 // Every model_type kantu can run, for messages and `kantu info`.
 std::vector<std::string> supported_model_types();
 
-// Reads config.json's model_type, or without one its architectures[0] (as transformers'
-// Auto classes would need). `file` names the file in errors. Neither present is
-// Error(kNotFound); a wrong type Error(kCorrupt); a family kantu does not run is
-// Error(kUnsupported) "unsupported model type X".
+// Reads config.json's model_type (transformers' Auto classes need it too). `file` names
+// the file in errors. A missing model_type is Error(kNotFound), a wrong type
+// Error(kCorrupt); a family kantu does not run is Error(kUnsupported) "unsupported model
+// type X".
 ModelFamily model_family_from_config(const Json& config, const std::string& file);
 
 }  // namespace kantu

@@ -60,7 +60,7 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
   m.config_ = read_json_file(m.config_path_);
   m.family_ = model_family_from_config(m.config_, m.config_path_);
   JsonFields config(m.config_, m.config_path_);
-  m.model_type_ = config.string("model_type", model_family_name(m.family_));
+  m.model_type_ = config.string("model_type");
   if (config.has("architectures")) {
     const Json& arch = config.json().at("architectures");
     if (!arch.is_array()) config.wrong("architectures", "a list of strings");

@@ -11,7 +11,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
-#include "formats/gguf_qwen3vl_names.h"
+#include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
 #include "runtime/new_folder.h"
 #include "runtime/synth.h"
@@ -25,7 +25,7 @@ namespace {
 
 struct Planned {
   size_t hf;            // index into the HF tensor list
-  Qwen3vlGgufFile file;
+  GgufPairFile file;
   size_t index;         // tensor index in that file's writer
   DType dtype;
   int temporal = -1;    // >= 0: this temporal slice of the Conv3d patch kernel
@@ -96,21 +96,21 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
     for (size_t i = 0; i < tensors.size(); ++i) {
       const SynthTensor& t = tensors[i];
       report.parameters += t.numel();
-      const std::optional<std::string> name = qwen3vl_gguf_name(t.name, deepstack);
+      const std::optional<std::string> name = gguf_name_of(t.name, ModelFamily::kQwen3VL, deepstack);
       if (!name) fail(ErrorKind::kInternal, "no GGUF name for ", t.name);
-      const Qwen3vlGgufFile file = qwen3vl_gguf_file(*name);
-      GgufWriter& w = file == Qwen3vlGgufFile::kText ? text : mmproj;
+      const GgufPairFile file = gguf_file_of(*name);
+      GgufWriter& w = file == GgufPairFile::kText ? text : mmproj;
       if (t.name == "model.visual.patch_embed.proj.weight") {
         // [D, C, T, P, P] -> two [D, C, P, P] kernels
         const std::vector<int64_t> shape = {t.shape[0], t.shape[1], t.shape[3], t.shape[4]};
         for (int frame = 0; frame < 2; ++frame) {
           const std::string n = frame == 0 ? *name : *name + ".1";
-          const DType d = qwen3vl_gguf_storage_dtype(n, 4, weights);
+          const DType d = gguf_storage_dtype(n, 4, weights);
           plan.push_back({i, file, w.add_tensor(n, d, shape), d, frame});
         }
         continue;
       }
-      const DType d = qwen3vl_gguf_storage_dtype(*name, static_cast<int>(t.shape.size()), weights);
+      const DType d = gguf_storage_dtype(*name, static_cast<int>(t.shape.size()), weights);
       plan.push_back({i, file, w.add_tensor(*name, d, t.shape), d});
     }
     text.begin_data();
@@ -140,7 +140,7 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
         thread_local std::vector<char> bytes;
         const Planned& p = plan[tasks[k].planned];
         const SynthTensor& t = tensors[p.hf];
-        GgufWriter& w = p.file == Qwen3vlGgufFile::kText ? text : mmproj;
+        GgufWriter& w = p.file == GgufPairFile::kText ? text : mmproj;
         bytes.clear();
         if (p.temporal >= 0) {
           const std::vector<uint16_t> all = all_values(t, options.seed);

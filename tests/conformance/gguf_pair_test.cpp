@@ -26,6 +26,7 @@
 #include "formats/model_folder.h"
 #include "formats/safetensors.h"
 #include "models/model.h"
+#include "models/qwen2vl/config.h"
 #include "models/qwen3vl/config.h"
 #include "support/gguf_builder.h"
 #include "support/gguf_pair.h"
@@ -96,7 +97,7 @@ Prompt golden_prompt(const std::string& model, const std::string& name) {
   const Json meta = read_json_file(test::golden_path(model, "full_model/" + name + ".json"));
   if (meta.contains("images")) {
     for (const auto& entry : meta.at("images")) {
-      p.images.push_back(test::preprocess_test_image(entry.get<std::string>()));
+      p.images.push_back(test::preprocess_test_image(entry.get<std::string>(), model));
     }
   }
   return p;
@@ -146,8 +147,35 @@ double kl_divergence(const float* p, const float* q, int64_t n) {
 
 class GgufPair : public ::testing::TestWithParam<Case> {};
 
+// Qwen2/2.5-VL: the config the pair's metadata stands for equals the folder's.
+void expect_same_qwen2vl_config(const Case& c) {
+  const test::GgufPair& pair = gguf_files(c);
+  const auto want = models::qwen2vl::config_of(ModelFolder::open(test::model_path(c.model), {.load_weights = false}));
+  const auto got = models::qwen2vl::config_of(
+      ModelFolder::open_gguf(pair.model, pair.mmproj, {.load_weights = false}));
+  EXPECT_EQ(got.variant, want.variant);
+  EXPECT_EQ(got.text.hidden_size, want.text.hidden_size);
+  EXPECT_EQ(got.text.num_layers, want.text.num_layers);
+  EXPECT_EQ(got.text.num_kv_heads, want.text.num_kv_heads);
+  EXPECT_EQ(got.text.head_dim, want.text.head_dim);
+  EXPECT_EQ(got.text.rope.section, want.text.rope.section);
+  EXPECT_FLOAT_EQ(got.text.norm_eps, want.text.norm_eps);
+  EXPECT_EQ(got.text.tie_word_embeddings, want.text.tie_word_embeddings);
+  EXPECT_EQ(got.vision.depth, want.vision.depth);
+  EXPECT_EQ(got.vision.hidden_size, want.vision.hidden_size);
+  EXPECT_EQ(got.vision.intermediate_size, want.vision.intermediate_size);
+  EXPECT_EQ(got.vision.out_hidden_size, want.vision.out_hidden_size);
+  EXPECT_EQ(got.vision.window, want.vision.window);
+  EXPECT_EQ(got.vision.fullatt_block_indexes, want.vision.fullatt_block_indexes);
+  EXPECT_EQ(got.vision.norm, want.vision.norm);
+  EXPECT_EQ(got.vision.mlp.act, want.vision.mlp.act);
+  EXPECT_DOUBLE_EQ(got.tokens_per_second, want.tokens_per_second);
+  EXPECT_EQ(got.image_token_id, want.image_token_id);
+}
+
 TEST_P(GgufPair, ConfigMatchesTheFolder) {
   const Case& c = GetParam();
+  if (c.model.find('/') != std::string::npos) return expect_same_qwen2vl_config(c);
   const test::GgufPair& pair = gguf_files(c);
   const auto want = models::qwen3vl::load_config(test::model_path(c.model));
   const auto got = models::qwen3vl::config_of(
@@ -173,7 +201,7 @@ TEST_P(GgufPair, ConfigMatchesTheFolder) {
 TEST_P(GgufPair, SameLogitsAndGreedyTokensAsTheFolder) {
   const Case& c = GetParam();
   const bool exact = c.weights == DType::kBF16;
-  for (const char* name : {"text_only", c.model == "tiny-a" ? "two_images" : "img_288x352"}) {
+  for (const char* name : {"text_only", c.model == "tiny-c" ? "img_288x352" : "two_images"}) {
     SCOPED_TRACE(name);
     const Prompt p = golden_prompt(c.model, name);
     const Outputs want = run(test::cached_model(c.model), p);
@@ -217,6 +245,60 @@ INSTANTIATE_TEST_SUITE_P(Qwen3VL, GgufPair,
                                            Case{"tiny-a", DType::kQ8_0}, Case{"tiny-c", DType::kQ8_0},
                                            Case{"tiny-a", DType::kQ4_0}),
                          test_name);
+INSTANTIATE_TEST_SUITE_P(Qwen2Families, GgufPair,
+                         ::testing::Values(Case{"qwen25vl/tiny-a", DType::kBF16},
+                                           Case{"qwen25vl/tiny-a", DType::kF16},
+                                           Case{"qwen25vl/tiny-a", DType::kQ8_0},
+                                           Case{"qwen2vl/tiny-a", DType::kBF16}),
+                         test_name);
+
+// The Qwen2/2.5-VL pairs against the transformers goldens directly (their folders are
+// checked the same way in full_model_test.cpp): logits at the golden positions within
+// 1e-4 row-relative and the golden's greedy ids.
+struct GoldenCase {
+  std::string model, name;
+};
+
+std::string golden_case_name(const ::testing::TestParamInfo<GoldenCase>& p) {
+  std::string s = p.param.model + "_" + p.param.name;
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+class GgufPairGolden : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(GgufPairGolden, LogitsAndGreedyIdsMatchTransformers) {
+  const GoldenCase& g = GetParam();
+  models::Model& m = gguf_model({g.model, DType::kBF16});
+  const Prompt p = golden_prompt(g.model, g.name);
+  const auto golden = SafetensorsFile::open(test::golden_path(g.model, "full_model/" + g.name + ".safetensors"));
+  const Json meta = read_json_file(test::golden_path(g.model, "full_model/" + g.name + ".json"));
+  const Outputs got = run(m, p);
+  const int64_t V = m.vocab_size();
+  const std::vector<int64_t> positions = test::to_i64(golden.get("logits_positions"));
+  for (size_t i = 0; i < positions.size(); ++i) {
+    const double err = test::max_row_relative_error(got.logits.data() + positions[i] * V,
+                                                    golden.get("logits").as<float>() + i * V, 1, V);
+    EXPECT_LE(err, 1e-4) << "logits at position " << positions[i];
+  }
+  const auto want = meta.at("generated_ids").get<std::vector<int32_t>>();
+  const auto margins = meta.at("greedy_top1_minus_top2").get<std::vector<double>>();
+  for (size_t k = 0; k < got.greedy.size(); ++k) {
+    if (got.greedy[k] != want[k]) {
+      EXPECT_LT(margins[k], 1e-4) << "greedy token " << k << ": " << got.greedy[k] << " vs " << want[k];
+      break;  // a tolerated tie: the continuations differ from here on
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Qwen2Families, GgufPairGolden,
+                         ::testing::Values(GoldenCase{"qwen25vl/tiny-a", "text_only"},
+                                           GoldenCase{"qwen25vl/tiny-a", "one_image"},
+                                           GoldenCase{"qwen25vl/tiny-a", "image_multiturn"},
+                                           GoldenCase{"qwen2vl/tiny-a", "two_images"}),
+                         golden_case_name);
 
 // ---- what a broken or mismatched pair gives ----
 

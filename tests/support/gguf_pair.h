@@ -1,4 +1,5 @@
-// Test-only converter: a Hugging Face Qwen3-VL folder (the tiny models) -> the GGUF pair
+// Test-only converter: a Hugging Face Qwen-VL folder (the tiny models of Qwen3-VL,
+// Qwen2.5-VL and Qwen2-VL) -> the GGUF pair
 // llama.cpp's convert_hf_to_gguf.py would write (text model file + mmproj file), through
 // src/formats/gguf_writer and the shared name table. Used by the GGUF conformance and
 // tokenizer tests; `kantu synth --format gguf` is the product path for full-size files.
@@ -17,7 +18,7 @@ struct GgufPair {
 
 // Matrices are stored as `weights` (F32, F16, BF16, or a block type quantized with the
 // kernels' quantizer); norms, biases, the position table and the patch kernel follow
-// llama.cpp's converter rule (qwen3vl_gguf_storage_dtype). Files go to out_dir.
+// llama.cpp's converter rule (gguf_storage_dtype). Files go to out_dir.
 // Tensors named (GGUF names) in `drop` are left out, for error tests.
 GgufPair write_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
                          const std::set<std::string>& drop = {});

@@ -181,7 +181,13 @@ void qwen_vision_matrices(QwenVisionWeights& w, std::vector<NamedMatrix>& out) {
   for (size_t i = 0; i < w.blocks.size(); ++i) {
     const std::string pre = "vision.blocks." + std::to_string(i) + ".";
     EncoderBlockWeights& b = w.blocks[i];
-    out.push_back({pre + "qkv", &b.qkv.w});
+    if (b.fused()) {
+      out.push_back({pre + "qkv", &b.qkv.w});
+    } else {
+      out.push_back({pre + "q", &b.q.w});
+      out.push_back({pre + "k", &b.k.w});
+      out.push_back({pre + "v", &b.v.w});
+    }
     out.push_back({pre + "proj", &b.proj.w});
     if (b.mlp.gate.w.data != nullptr) {
       out.push_back({pre + "gate", &b.mlp.gate.w});
@@ -205,7 +211,8 @@ void add_qwen_vision_costs(const QwenVisionConfig& c, const QwenVisionWeights& w
   auto macs = [](const Linear& l) { return static_cast<double>(l.w.rows * l.w.cols); };
   out.vision_macs_per_patch = macs(w.patch_embed);
   for (const EncoderBlockWeights& b : w.blocks) {
-    out.vision_macs_per_patch += macs(b.qkv) + macs(b.proj) + macs(b.mlp.up) + macs(b.mlp.down);
+    out.vision_macs_per_patch += (b.fused() ? macs(b.qkv) : macs(b.q) + macs(b.k) + macs(b.v)) +
+                                 macs(b.proj) + macs(b.mlp.up) + macs(b.mlp.down);
     if (b.mlp.gate.w.data != nullptr) out.vision_macs_per_patch += macs(b.mlp.gate);
   }
   out.vision_macs_per_token = macs(w.merger.fc1) + macs(w.merger.fc2);

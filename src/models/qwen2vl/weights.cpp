@@ -10,16 +10,26 @@ std::string block_prefix(const QwenPrefixes& p, int64_t i) {
   return p.vision + "blocks." + std::to_string(i) + ".";
 }
 
-std::vector<std::string> names_for(const Config& c, const QwenPrefixes& p) {
+// A GGUF pair stores the fused attn.qkv as attn.q / attn.k / attn.v (gguf_names.h).
+bool fused_qkv(const WeightStore& store, const QwenPrefixes& p) {
+  return !store.has(block_prefix(p, 0) + "attn.q.weight");
+}
+
+std::vector<std::string> names_for(const Config& c, const QwenPrefixes& p, bool fused) {
   std::vector<std::string> names;
   if (c.has_vision) {
     const bool v25 = c.variant == Variant::kQwen25VL;
     names.push_back(p.vision + "patch_embed.proj.weight");
     for (int64_t i = 0; i < c.vision.depth; ++i) {
       const std::string pre = block_prefix(p, i);
-      for (const char* part : {"norm1.weight", "norm2.weight", "attn.qkv.weight", "attn.qkv.bias",
-                               "attn.proj.weight", "attn.proj.bias"}) {
+      for (const char* part : {"norm1.weight", "norm2.weight", "attn.proj.weight", "attn.proj.bias"}) {
         names.push_back(pre + part);
+      }
+      const std::vector<std::string> projections =
+          fused ? std::vector<std::string>{"qkv"} : std::vector<std::string>{"q", "k", "v"};
+      for (const std::string& qkv : projections) {
+        names.push_back(pre + "attn." + qkv + ".weight");
+        names.push_back(pre + "attn." + qkv + ".bias");
       }
       const std::vector<const char*> mlp =
           v25 ? std::vector<const char*>{"gate_proj", "up_proj", "down_proj"}
@@ -44,7 +54,7 @@ std::vector<std::string> names_for(const Config& c, const QwenPrefixes& p) {
 }
 
 blocks::QwenVisionWeights bind_vision(const blocks::Binder& b, const Config& c,
-                                      const QwenPrefixes& p) {
+                                      const QwenPrefixes& p, bool fused) {
   const blocks::QwenVisionConfig& v = c.vision;
   const bool v25 = c.variant == Variant::kQwen25VL;
   const bool layer_norm = v.norm == blocks::NormKind::kLayer;
@@ -57,7 +67,13 @@ blocks::QwenVisionWeights bind_vision(const blocks::Binder& b, const Config& c,
     blocks::EncoderBlockWeights blk;
     blk.norm1 = b.norm(pre + "norm1.", D, layer_norm);
     blk.norm2 = b.norm(pre + "norm2.", D, layer_norm);
-    blk.qkv = b.linear(pre + "attn.qkv.", 3 * D, D, true);
+    if (fused) {
+      blk.qkv = b.linear(pre + "attn.qkv.", 3 * D, D, true);
+    } else {
+      blk.q = b.linear(pre + "attn.q.", D, D, true);
+      blk.k = b.linear(pre + "attn.k.", D, D, true);
+      blk.v = b.linear(pre + "attn.v.", D, D, true);
+    }
     blk.proj = b.linear(pre + "attn.proj.", D, D, true);
     if (v25) {
       blk.mlp.gate = b.linear(pre + "mlp.gate_proj.", I, D, true);
@@ -79,16 +95,17 @@ blocks::QwenVisionWeights bind_vision(const blocks::Binder& b, const Config& c,
 }  // namespace
 
 std::vector<std::string> required_tensor_names(const Config& config) {
-  return names_for(config, {"model.", "visual."});
+  return names_for(config, {"model.", "visual."}, true);
 }
 
 Weights bind_weights(const WeightStore& store, const Config& config) {
   const QwenPrefixes p = detect_qwen_prefixes(store);
-  store.require(names_for(config, p),
+  const bool fused = !config.has_vision || fused_qkv(store, p);
+  store.require(names_for(config, p, fused),
                 config.variant == Variant::kQwen25VL ? "Qwen2.5-VL checkpoint" : "Qwen2-VL checkpoint");
   const blocks::Binder b(store);
   Weights w;
-  if (config.has_vision) w.vision = bind_vision(b, config, p);
+  if (config.has_vision) w.vision = bind_vision(b, config, p, fused);
   w.text = blocks::bind_decoder(b, config.text, {p.text});
   return w;
 }

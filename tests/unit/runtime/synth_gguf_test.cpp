@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/json.h"
-#include "formats/gguf_qwen3vl_names.h"
+#include "formats/gguf_names.h"
 #include "formats/safetensors.h"
 #include "runtime/synth.h"
 #include "support/testdata.h"
@@ -189,8 +189,8 @@ TEST_F(SynthGguf, SameValuesAsTheSafetensorsFolder) {
   const std::vector<int64_t> deepstack = {1, 2};
   size_t checked = 0;
   for (const auto& [name, view] : hf.tensors()) {
-    const std::string gguf = *qwen3vl_gguf_name(name, deepstack);
-    const Walked& file = qwen3vl_gguf_file(gguf) == Qwen3vlGgufFile::kText ? *text_ : *mmproj_;
+    const std::string gguf = *gguf_name_of(name, ModelFamily::kQwen3VL, deepstack);
+    const Walked& file = gguf_file_of(gguf) == GgufPairFile::kText ? *text_ : *mmproj_;
     const auto* src = static_cast<const uint16_t*>(view.data);
     if (name == "model.visual.patch_embed.proj.weight") {
       // HF [D, C, T, P, P] -> frame T of [D, C, P, P]
