@@ -1,4 +1,4 @@
-// kantu synth: write a random-weight Qwen3-VL checkpoint in the real shapes.
+// kantu synth: write a random-weight checkpoint of a known model in its real shapes.
 #include <cstdio>
 #include <string>
 
@@ -24,9 +24,10 @@ void add_synth_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
-      "synth", "Write a Qwen3-VL checkpoint with random weights in the real shapes");
-  auto* like = cmd->add_option("--like", args->like,
-                               "Shape: qwen3-vl-2b, qwen3-vl-4b, qwen3-vl-8b or tiny");
+      "synth", "Write a checkpoint with random weights in the real shapes of a known model");
+  std::string shapes;
+  for (const std::string& s : runtime::synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s;
+  auto* like = cmd->add_option("--like", args->like, "Shape: " + shapes);
   auto* config_opt = cmd->add_option("--config", args->config, "Use this config.json instead")
                      ->check(CLI::ExistingFile);
   like->excludes(config_opt);

@@ -6,7 +6,9 @@
 #include "image/preprocess.h"
 #include "text/chat.h"
 #include "models/family.h"
+#include "models/qwen2vl/checkpoint.h"
 #include "models/qwen2vl/family.h"
+#include "models/qwen3vl/checkpoint.h"
 #include "models/qwen3vl/family.h"
 
 namespace kantu::models {
@@ -14,9 +16,14 @@ namespace kantu::models {
 namespace {
 
 constexpr Family kFamilies[] = {
-    {ModelFamily::kQwen3VL, qwen3vl::profile, qwen3vl::build},
-    {ModelFamily::kQwen25VL, qwen2vl::profile, qwen2vl::build},
-    {ModelFamily::kQwen2VL, qwen2vl::profile, qwen2vl::build},
+    {ModelFamily::kQwen3VL, qwen3vl::profile, qwen3vl::build, qwen3vl::known_configs,
+     qwen3vl::checkpoint_tensors, qwen3vl::preprocessor_config, qwen3vl::generation_config},
+    // One implementation for both, as in transformers (Qwen2.5-VL derives from Qwen2-VL);
+    // the variant comes from the model's family. Its known configs are listed once.
+    {ModelFamily::kQwen25VL, qwen2vl::profile, qwen2vl::build, qwen2vl::known_configs,
+     qwen2vl::checkpoint_tensors, qwen2vl::preprocessor_config, qwen2vl::generation_config},
+    {ModelFamily::kQwen2VL, qwen2vl::profile, qwen2vl::build, nullptr, qwen2vl::checkpoint_tensors,
+     qwen2vl::preprocessor_config, qwen2vl::generation_config},
 };
 
 }  // namespace
@@ -27,6 +34,59 @@ const Family& family_for(ModelFamily id) {
   }
   fail(ErrorKind::kUnsupported, "model family ", model_family_name(id),
        " has no implementation in this build");
+}
+
+std::vector<KnownConfig> known_configs() {
+  std::vector<KnownConfig> out;
+  for (const Family& f : kFamilies) {
+    if (!f.known_configs) continue;
+    for (KnownConfig& k : f.known_configs()) out.push_back(std::move(k));
+  }
+  return out;
+}
+
+Json known_config(const std::string& name) {
+  std::string known;
+  for (const KnownConfig& k : known_configs()) {
+    if (k.name == name) return k.config;
+    known += (known.empty() ? "" : ", ") + k.name;
+  }
+  fail(ErrorKind::kInvalidArgument, "unknown model shape '", name, "' (known: ", known, ")");
+}
+
+namespace {
+
+const Family& family_of_config(const Json& config) {
+  if (!config.is_object() || !config.contains("model_type")) {
+    fail(ErrorKind::kInvalidArgument, "config.json: model_type is missing");
+  }
+  return family_for(model_family_from_config(config, "config.json"));
+}
+
+}  // namespace
+
+std::vector<CheckpointTensor> checkpoint_tensors(const Json& config) {
+  return family_of_config(config).checkpoint_tensors(config);
+}
+Json checkpoint_preprocessor_config(const Json& config) {
+  return family_of_config(config).preprocessor_config(config);
+}
+Json checkpoint_generation_config(const Json& config) {
+  return family_of_config(config).generation_config(config);
+}
+
+int64_t CheckpointTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+int64_t config_positive(const Json& section, const char* section_name, const char* key) {
+  if (!section.is_object() || !section.contains(key) || !section[key].is_number_integer() ||
+      section[key].get<int64_t>() <= 0)
+    fail(ErrorKind::kInvalidArgument, "config.json: ", section_name, ".", key,
+         " must be a positive integer");
+  return section[key].get<int64_t>();
 }
 
 ModelProfile profile_of(const ModelFolder& model) { return family_for(model.family()).profile(model); }

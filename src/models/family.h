@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/model_folder.h"
+#include "models/checkpoint.h"
 #include "models/blocks/binder.h"
 #include "models/blocks/decoder.h"
 #include "models/blocks/positions.h"
@@ -56,6 +57,11 @@ struct Family {
   ModelProfile (*profile)(const ModelFolder& model);
   // Parses the config and binds the weights (from `store`, the model's weights).
   FamilyModel (*build)(const ModelFolder& model, const WeightStore& store);
+  // models/checkpoint.h, for synthesizing checkpoints.
+  std::vector<KnownConfig> (*known_configs)();
+  std::vector<CheckpointTensor> (*checkpoint_tensors)(const Json& config);
+  Json (*preprocessor_config)(const Json& config);
+  Json (*generation_config)(const Json& config);
 };
 
 // The registered family for an identified model (formats/model_family.h).

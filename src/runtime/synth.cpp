@@ -127,25 +127,6 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   }
 }
 
-Json generation_config() {
-  return Json{{"bos_token_id", 151643}, {"pad_token_id", 151643}, {"do_sample", true},
-              {"eos_token_id", {151645, 151643}}, {"top_k", 20}, {"top_p", 0.8},
-              {"repetition_penalty", 1.0}, {"temperature", 0.7},
-              {"transformers_version", "4.57.0.dev0"}};
-}
-
-Json preprocessor_config(const Json& config) {
-  const Json& v = config["vision_config"];
-  return Json{{"size", {{"longest_edge", 16777216}, {"shortest_edge", 65536}}},
-              {"patch_size", v.value("patch_size", 16)},
-              {"temporal_patch_size", v.value("temporal_patch_size", 2)},
-              {"merge_size", v.value("spatial_merge_size", 2)},
-              {"image_mean", {0.5, 0.5, 0.5}},
-              {"image_std", {0.5, 0.5, 0.5}},
-              {"processor_class", "Qwen3VLProcessor"},
-              {"image_processor_type", "Qwen2VLImageProcessorFast"}};
-}
-
 void write_shard(const fs::path& dir, const ShardPlan& shard,
                  const std::vector<SynthTensor>& tensors, uint64_t seed, ThreadPool& pool) {
   const std::string path = (dir / shard.file).string();
@@ -212,10 +193,20 @@ void synth_fill_chunk_bf16(const SynthTensor& t, uint64_t seed, int64_t chunk, u
   }
 }
 
+Json synth_config(const std::string& like) { return models::known_config(like); }
+
+std::vector<std::string> synth_shapes() {
+  std::vector<std::string> names;
+  for (const models::KnownConfig& k : models::known_configs()) names.push_back(k.name);
+  return names;
+}
+
+std::vector<SynthTensor> synth_tensors(const Json& config) { return models::checkpoint_tensors(config); }
+
 SynthReport synthesize_checkpoint(const Json& config, const std::string& tokenizer_dir,
                                   const std::string& out_dir, const SynthOptions& options) {
   Timer timer;
-  const std::vector<SynthTensor> tensors = qwen3vl_tensors(config);
+  const std::vector<SynthTensor> tensors = synth_tensors(config);
   const fs::path out = check_new_folder(out_dir);
   if (options.max_shard_bytes <= 0)
     fail(ErrorKind::kInvalidArgument, "max shard size must be positive");
@@ -260,8 +251,10 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
   write_folder_atomically(out, [&](const fs::path& tmp) {
     copy_tokenizer_files(tokenizer_dir, tmp);
     write_text(tmp / "config.json", config.dump(2) + "\n");
-    write_text(tmp / "generation_config.json", generation_config().dump(2) + "\n");
-    write_text(tmp / "preprocessor_config.json", preprocessor_config(config).dump(2) + "\n");
+    write_text(tmp / "generation_config.json",
+               models::checkpoint_generation_config(config).dump(2) + "\n");
+    write_text(tmp / "preprocessor_config.json",
+               models::checkpoint_preprocessor_config(config).dump(2) + "\n");
     ThreadPool pool(options.threads);
     for (const ShardPlan& shard : shards) write_shard(tmp, shard, tensors, options.seed, pool);
     if (shards.size() > 1) {

@@ -1,5 +1,5 @@
-// Synthesized checkpoints: a Qwen3-VL model folder in the official Hugging Face
-// layout (BF16 safetensors, sharded with model.safetensors.index.json when large,
+// Synthesized checkpoints: a model folder of any registered family in the official
+// Hugging Face layout (BF16 safetensors, sharded with model.safetensors.index.json when large,
 // config.json, generation_config.json, preprocessor_config.json, tokenizer files)
 // with random weights in the real shapes, for speed and memory work without
 // downloading the real model.
@@ -11,27 +11,22 @@
 
 #include "core/dtype.h"
 #include "core/json.h"
+#include "models/checkpoint.h"
 
 namespace kantu::runtime {
 
-// The config.json of a known shape: "qwen3-vl-2b", "qwen3-vl-4b", "qwen3-vl-8b", or
-// "tiny" (a few-MB model with the real vocabulary, for tests). Unknown names are
-// Error(kInvalidArgument) listing the known ones.
+// The config.json of a known shape (models/checkpoint.h: "qwen3-vl-2b", "qwen3-vl-4b",
+// "qwen3-vl-8b", "qwen2.5-vl-3b", "qwen2.5-vl-7b", "qwen2-vl-2b", and the test-size
+// "tiny", "qwen2.5-vl-tiny", "qwen2-vl-tiny"). Unknown names are Error(kInvalidArgument)
+// listing the known ones.
 Json synth_config(const std::string& like);
 std::vector<std::string> synth_shapes();
 
-// One tensor of the checkpoint: HF name and shape; norms are filled with 1.0
-// (weights) / 0.0 (biases), everything else with N(0, 0.02) values.
-struct SynthTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  enum class Fill { kNormal, kOnes, kZeros } fill = Fill::kNormal;
-  int64_t numel() const;
-};
+using SynthTensor = models::CheckpointTensor;
 
-// The full tensor list of a Qwen3-VL config.json (validated: missing or non-positive
-// sizes are Error(kInvalidArgument) naming the field).
-std::vector<SynthTensor> qwen3vl_tensors(const Json& config);
+// The full tensor list of a config.json, by its family (validated: missing or
+// non-positive sizes are Error(kInvalidArgument) naming the field).
+std::vector<SynthTensor> synth_tensors(const Json& config);
 
 // The values are generated in chunks of kSynthChunkElements; chunk `chunk` of tensor `t`
 // depends only on (seed, t.name, chunk). Fills out[0, n) with that chunk's BF16 values
@@ -68,7 +63,8 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
 // out_dir/model.gguf (general.architecture "qwen3vl": hyper-parameters and the full
 // tokenizer from tokenizer_dir: tokens, token types, merges, special ids, chat template)
 // and out_dir/mmproj.gguf (clip.projector_type "qwen3vl_merger"), with the converter's
-// names, layouts and storage types (formats/gguf_qwen3vl_names.h). BF16 weights keep the
+// names, layouts and storage types (formats/gguf_names.h); Qwen2/2.5-VL configs give
+// "qwen2vl" and "qwen2vl_merger" / "qwen2.5vl_merger" with the fused qkv split in three. BF16 weights keep the
 // safetensors values bit for bit (norms, biases, position and patch embeddings are F32,
 // which is exact); F16 rounds them. Atomic like synthesize_checkpoint; out_dir must not
 // exist. report.shards counts the files (2).

@@ -1,5 +1,5 @@
-// The random-weight GGUF pair: every HF tensor of qwen3vl_tensors() goes to its GGUF
-// name and file; values come from the same per-chunk generator as the safetensors
+// The random-weight GGUF pair: every HF tensor of synth_tensors() goes to its GGUF
+// name and file (a Qwen2/2.5-VL fused qkv to three, by rows); values come from the same per-chunk generator as the safetensors
 // folder, converted to the tensor's storage type while streaming (threads fill chunks
 // and pwrite them), so memory stays at a few MB per thread.
 #include <atomic>
@@ -11,11 +11,12 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
+#include "formats/gguf_metadata.h"
 #include "formats/gguf_names.h"
+#include "formats/model_family.h"
 #include "formats/gguf_writer.h"
 #include "runtime/new_folder.h"
 #include "runtime/synth.h"
-#include "runtime/synth_gguf_metadata.h"
 
 namespace kantu::runtime {
 
@@ -29,6 +30,8 @@ struct Planned {
   size_t index;         // tensor index in that file's writer
   DType dtype;
   int temporal = -1;    // >= 0: this temporal slice of the Conv3d patch kernel
+  int64_t first = 0;    // elements of the HF tensor before this GGUF tensor (a qkv part)
+  int64_t numel = 0;    // elements of this GGUF tensor
 };
 
 // Converts BF16 values to the storage type, appending to `out`.
@@ -73,7 +76,8 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
   if (weights != DType::kBF16 && weights != DType::kF16)
     fail(ErrorKind::kInvalidArgument, "synth --format gguf writes bf16 or f16 weights, not ",
          dtype_name(weights), " (quantize the result with llama-quantize)");
-  const std::vector<SynthTensor> tensors = qwen3vl_tensors(config);
+  const std::vector<SynthTensor> tensors = synth_tensors(config);
+  const ModelFamily family = model_family_from_config(config, "config.json");
   const Json& vision = config["vision_config"];
   std::vector<int64_t> deepstack;
   if (vision.contains("deepstack_visual_indexes"))
@@ -86,9 +90,10 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
   write_folder_atomically(out, [&](const fs::path& tmp) {
     GgufWriter text((tmp / "model.gguf").string());
     GgufWriter mmproj((tmp / "mmproj.gguf").string());
-    add_qwen3vl_text_metadata(text, config, weights);
-    add_qwen3vl_tokenizer_metadata(text, config, tokenizer_dir);
-    add_qwen3vl_mmproj_metadata(mmproj, config, weights);
+    add_text_metadata(text, family, config, weights);
+    add_tokenizer_metadata(text, config, tokenizer_dir);
+    add_mmproj_metadata(mmproj, family, config, models::checkpoint_preprocessor_config(config),
+                        weights);
 
     // Readers look tensors up by name, so the file order (the HF list's, sorted by name)
     // need not be the converter's.
@@ -96,22 +101,33 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
     for (size_t i = 0; i < tensors.size(); ++i) {
       const SynthTensor& t = tensors[i];
       report.parameters += t.numel();
-      const std::optional<std::string> name = gguf_name_of(t.name, ModelFamily::kQwen3VL, deepstack);
+      if (const auto split = gguf_qkv_split_names(t.name, family)) {  // [3D, ...] in row thirds
+        const int64_t part = t.numel() / 3;
+        std::vector<int64_t> shape = t.shape;
+        shape[0] /= 3;
+        for (int k = 0; k < 3; ++k) {
+          const DType d = gguf_storage_dtype((*split)[k], static_cast<int>(shape.size()), weights);
+          plan.push_back({i, GgufPairFile::kMmproj, mmproj.add_tensor((*split)[k], d, shape), d, -1,
+                          k * part, part});
+        }
+        continue;
+      }
+      const std::optional<std::string> name = gguf_name_of(t.name, family, deepstack);
       if (!name) fail(ErrorKind::kInternal, "no GGUF name for ", t.name);
       const GgufPairFile file = gguf_file_of(*name);
       GgufWriter& w = file == GgufPairFile::kText ? text : mmproj;
-      if (t.name == "model.visual.patch_embed.proj.weight") {
+      if (*name == "v.patch_embd.weight") {
         // [D, C, T, P, P] -> two [D, C, P, P] kernels
         const std::vector<int64_t> shape = {t.shape[0], t.shape[1], t.shape[3], t.shape[4]};
         for (int frame = 0; frame < 2; ++frame) {
           const std::string n = frame == 0 ? *name : *name + ".1";
           const DType d = gguf_storage_dtype(n, 4, weights);
-          plan.push_back({i, file, w.add_tensor(n, d, shape), d, frame});
+          plan.push_back({i, file, w.add_tensor(n, d, shape), d, frame, 0, t.numel() / 2});
         }
         continue;
       }
       const DType d = gguf_storage_dtype(*name, static_cast<int>(t.shape.size()), weights);
-      plan.push_back({i, file, w.add_tensor(*name, d, t.shape), d});
+      plan.push_back({i, file, w.add_tensor(*name, d, t.shape), d, -1, 0, t.numel()});
     }
     text.begin_data();
     mmproj.begin_data();
@@ -126,8 +142,11 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
         tasks.push_back({p, -1});
         continue;
       }
-      const int64_t n = tensors[plan[p].hf].numel();
-      for (int64_t c = 0; c * kSynthChunkElements < n; ++c) tasks.push_back({p, c});
+      // Chunks of the HF tensor that overlap this GGUF tensor's elements.
+      const int64_t first = plan[p].first, last = plan[p].first + plan[p].numel;
+      for (int64_t c = first / kSynthChunkElements; c * kSynthChunkElements < last; ++c) {
+        tasks.push_back({p, c});
+      }
     }
     std::mutex error_mutex;
     std::string error;
@@ -155,8 +174,10 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
         const int64_t n = std::min(kSynthChunkElements, t.numel() - begin);
         values.resize(static_cast<size_t>(n));
         synth_fill_chunk_bf16(t, options.seed, tasks[k].chunk, values.data(), n);
-        convert(values.data(), n, p.dtype, bytes);
-        w.write_tensor_data(p.index, static_cast<uint64_t>(begin) * dtype_size(p.dtype),
+        // The part of the chunk inside this GGUF tensor.
+        const int64_t lo = std::max(begin, p.first), hi = std::min(begin + n, p.first + p.numel);
+        convert(values.data() + (lo - begin), hi - lo, p.dtype, bytes);
+        w.write_tensor_data(p.index, static_cast<uint64_t>(lo - p.first) * dtype_size(p.dtype),
                             bytes.data(), bytes.size());
       } catch (const Error& e) {
         std::lock_guard<std::mutex> lock(error_mutex);

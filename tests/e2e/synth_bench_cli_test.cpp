@@ -49,7 +49,7 @@ TEST(SynthCli, TinyModelHasTheHubLayout) {
   EXPECT_EQ(entries, 1);
 
   const Json config = read_json_file(out + "/config.json");
-  const auto expected = runtime::qwen3vl_tensors(config);
+  const auto expected = runtime::synth_tensors(config);
   const WeightStore store = WeightStore::open_folder(out);
   ASSERT_EQ(store.tensors().size(), expected.size());
   for (const auto& t : expected) {
@@ -115,6 +115,11 @@ TEST(SynthCli, BadInputIsAClearError) {
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
 
   test::write_text_file(dir + "/bad.json", "{\"text_config\": {}, \"vision_config\": {}}");
+  r = synth({"--config", dir + "/bad.json", "--tokenizer-from", tok, "--out", dir + "/z"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("model_type"), std::string::npos) << r.err;  // which family?
+  test::write_text_file(dir + "/bad.json",
+                        "{\"model_type\": \"qwen3_vl\", \"text_config\": {}, \"vision_config\": {}}");
   r = synth({"--config", dir + "/bad.json", "--tokenizer-from", tok, "--out", dir + "/z"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("hidden_size"), std::string::npos) << r.err;

@@ -12,7 +12,9 @@
 #include "core/half.h"
 #include "core/json.h"
 #include "formats/gguf_names.h"
+#include "formats/model_folder.h"
 #include "formats/safetensors.h"
+#include "models/model.h"
 #include "runtime/synth.h"
 #include "support/testdata.h"
 
@@ -238,6 +240,52 @@ TEST_F(SynthGguf, F16PairAndBadRequests) {
   EXPECT_FALSE(fs::exists(*dir_ + "/x"));
   for (const auto& e : fs::directory_iterator(*dir_))
     EXPECT_EQ(e.path().filename().string().find(".partial-"), std::string::npos);
+}
+
+// Qwen2.5-VL and Qwen2-VL: the synthesized pair (qwen2vl text arch, qwen2.5vl_merger /
+// qwen2vl_merger, the fused qkv split in three) runs exactly like the synthesized folder.
+TEST(SynthGgufQwen2, PairRunsLikeTheFolder) {
+  const std::string dir = test::make_temp_dir("synth_gguf_qwen2");
+  const std::string tok = test::testdata("models/qwen25vl-tiny-a");
+  for (const char* like : {"qwen2.5-vl-tiny", "qwen2-vl-tiny"}) {
+    SCOPED_TRACE(like);
+    const Json config = synth_config(like);
+    SynthOptions options;
+    options.seed = 5;
+    options.threads = 2;
+    synthesize_checkpoint(config, tok, dir + "/" + like + "-hf", options);
+    synthesize_gguf_pair(config, tok, dir + "/" + like + "-gguf", options);
+    const Walked m = walk(dir + "/" + like + "-gguf/mmproj.gguf");
+    const bool v25 = std::string(like) == "qwen2.5-vl-tiny";
+    EXPECT_EQ(m.string("clip.projector_type"), v25 ? "qwen2.5vl_merger" : "qwen2vl_merger");
+    EXPECT_TRUE(m.tensors.count("v.blk.0.attn_k.weight"));
+    EXPECT_FALSE(m.tensors.count("v.blk.0.attn_qkv.weight"));
+    if (v25) {
+      EXPECT_EQ(m.u32("clip.vision.n_wa_pattern"), 2u);  // full attention in 1, 3
+    }
+    const Walked t = walk(dir + "/" + like + "-gguf/model.gguf");
+    EXPECT_EQ(t.string("general.architecture"), "qwen2vl");
+    EXPECT_TRUE(t.tensors.count("blk.0.attn_q.bias"));
+
+    auto folder = models::Model::load(dir + "/" + like + "-hf", {.threads = 2});
+    auto pair = models::Model::load(
+        ModelFolder::open_gguf(dir + "/" + like + "-gguf/model.gguf",
+                               dir + "/" + like + "-gguf/mmproj.gguf", {}),
+        {.threads = 2});
+    EXPECT_EQ(pair->family(), folder->family());
+    const std::vector<int32_t> ids = {151644, 872, 198, 9707, 151645, 198, 151644, 77091, 198};
+    auto a = folder->new_sequence(32);
+    auto b = pair->new_sequence(32);
+    folder->prefill(*a, ids);
+    pair->prefill(*b, ids);
+    EXPECT_TRUE(std::equal(a->logits().begin(), a->logits().end(), b->logits().begin()));
+    // The vision towers agree too (one 56x56 image: a 4x4 patch grid).
+    std::vector<float> pixels(16 * folder->patch_dim());
+    for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<float>(i % 97) / 97.0f - 0.5f;
+    const models::VisionOutput va = folder->encode_images({{pixels.data(), {1, 4, 4}}});
+    const models::VisionOutput vb = pair->encode_images({{pixels.data(), {1, 4, 4}}});
+    EXPECT_EQ(va.embeds, vb.embeds);
+  }
 }
 
 }  // namespace

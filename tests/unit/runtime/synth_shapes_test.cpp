@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "formats/safetensors.h"
+#include "models/qwen2vl/config.h"
 #include "runtime/synth.h"
 #include "support/testdata.h"
 
@@ -21,7 +22,7 @@ int64_t count_parameters(const std::vector<SynthTensor>& tensors) {
 // tensors (and shapes) that checkpoint holds.
 void expect_matches_checkpoint(const std::string& model) {
   const Json config = read_json_file(test::testdata("models/" + model + "/config.json"));
-  const auto tensors = qwen3vl_tensors(config);
+  const auto tensors = synth_tensors(config);
   const auto file = SafetensorsFile::open(test::testdata("models/" + model + "/model.safetensors"));
   ASSERT_EQ(tensors.size(), file.tensors().size()) << model;
   for (const SynthTensor& t : tensors) {
@@ -33,18 +34,42 @@ void expect_matches_checkpoint(const std::string& model) {
 TEST(SynthShapes, TensorListMatchesTheTinyCheckpoints) {
   expect_matches_checkpoint("qwen3vl-tiny-a");
   expect_matches_checkpoint("qwen3vl-tiny-c");
+  expect_matches_checkpoint("qwen25vl-tiny-a");  // the official flat layout and names
+  expect_matches_checkpoint("qwen2vl-tiny-a");
+}
+
+// The released Qwen2.5-VL / Qwen2-VL sizes: every known config loads as its family does,
+// and the parameter counts are the published ones (3.75B, 8.29B, 2.21B).
+TEST(SynthShapes, Qwen2FamiliesFullSize) {
+  const struct {
+    const char* name;
+    double params;
+  } cases[] = {{"qwen2.5-vl-3b", 3.754e9}, {"qwen2.5-vl-7b", 8.292e9}, {"qwen2-vl-2b", 2.209e9}};
+  for (const auto& c : cases) {
+    const Json config = synth_config(c.name);
+    const double p = static_cast<double>(count_parameters(synth_tensors(config)));
+    EXPECT_NEAR(p / c.params, 1.0, 0.01) << c.name << ": " << p;
+    const auto kind = config.at("model_type") == "qwen2_vl" ? models::qwen2vl::Variant::kQwen2VL
+                                                            : models::qwen2vl::Variant::kQwen25VL;
+    const models::qwen2vl::Config parsed = models::qwen2vl::parse_config(config, c.name, kind);
+    EXPECT_EQ(parsed.text.head_dim, 128) << c.name;
+    EXPECT_EQ(parsed.text.rope.section, (std::array<int64_t, 3>{16, 24, 24})) << c.name;
+    EXPECT_EQ(parsed.vision.hidden_size, 1280) << c.name;
+  }
+  EXPECT_EQ(synth_config("qwen2.5-vl-3b")["vision_config"]["fullatt_block_indexes"],
+            (Json{7, 15, 23, 31}));
 }
 
 TEST(SynthShapes, FullSizeParameterCounts) {
   // Hand count from §1.1: text 311.2M embedding + 28 x 50.3M layers, vision 24 x 12.6M
   // blocks + 4 mergers of 25.2M + patch/pos embeddings: ~2.13B for the 2B model.
-  const int64_t p2 = count_parameters(qwen3vl_tensors(synth_config("qwen3-vl-2b")));
+  const int64_t p2 = count_parameters(synth_tensors(synth_config("qwen3-vl-2b")));
   EXPECT_GT(p2, 2'100'000'000);
   EXPECT_LT(p2, 2'150'000'000);
-  const int64_t p8 = count_parameters(qwen3vl_tensors(synth_config("qwen3-vl-8b")));
+  const int64_t p8 = count_parameters(synth_tensors(synth_config("qwen3-vl-8b")));
   EXPECT_GT(p8, 8'600'000'000);  // untied head: lm_head.weight is present
   EXPECT_LT(p8, 8'900'000'000);
-  const auto t8 = qwen3vl_tensors(synth_config("qwen3-vl-8b"));
+  const auto t8 = synth_tensors(synth_config("qwen3-vl-8b"));
   bool has_head = false;
   for (const auto& t : t8) has_head |= t.name == "lm_head.weight";
   EXPECT_TRUE(has_head);
@@ -63,14 +88,14 @@ TEST(SynthShapes, UnknownShapeAndBadConfigsAreClearErrors) {
   }
   Json c = synth_config("tiny");
   c["text_config"]["hidden_size"] = -1;
-  EXPECT_THROW(qwen3vl_tensors(c), Error);
+  EXPECT_THROW(synth_tensors(c), Error);
   c = synth_config("tiny");
   c["vision_config"].erase("depth");
-  EXPECT_THROW(qwen3vl_tensors(c), Error);
+  EXPECT_THROW(synth_tensors(c), Error);
   c = synth_config("tiny");
   c["vision_config"]["deepstack_visual_indexes"] = {99};
-  EXPECT_THROW(qwen3vl_tensors(c), Error);
-  EXPECT_THROW(qwen3vl_tensors(Json::array()), Error);
+  EXPECT_THROW(synth_tensors(c), Error);
+  EXPECT_THROW(synth_tensors(Json::array()), Error);
 }
 
 }  // namespace

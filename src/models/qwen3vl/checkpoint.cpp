@@ -1,10 +1,12 @@
-// Known Qwen3-VL shapes (architecture sheet §1.1) and the tensor list of a config.
+// Qwen3-VL checkpoints: the released configs (architecture sheet §1.1), the tensor
+// list of a config, and the released preprocessor / generation configs.
+#include "models/qwen3vl/checkpoint.h"
+
 #include <algorithm>
 
 #include "core/error.h"
-#include "runtime/synth.h"
 
-namespace kantu::runtime {
+namespace kantu::models::qwen3vl {
 
 namespace {
 
@@ -89,56 +91,34 @@ Json config_from(const Shape& s) {
   };
 }
 
-int64_t positive(const Json& section, const char* section_name, const char* key) {
-  if (!section.is_object() || !section.contains(key) || !section[key].is_number_integer() ||
-      section[key].get<int64_t>() <= 0)
-    fail(ErrorKind::kInvalidArgument, "config.json: ", section_name, ".", key,
-         " must be a positive integer");
-  return section[key].get<int64_t>();
-}
-
 }  // namespace
 
-std::vector<std::string> synth_shapes() {
-  std::vector<std::string> names;
-  for (const Shape& s : shapes()) names.emplace_back(s.name);
-  return names;
+std::vector<KnownConfig> known_configs() {
+  std::vector<KnownConfig> out;
+  for (const Shape& s : shapes()) out.push_back({s.name, config_from(s)});
+  return out;
 }
 
-Json synth_config(const std::string& like) {
-  for (const Shape& s : shapes())
-    if (like == s.name) return config_from(s);
-  std::string known;
-  for (const std::string& n : synth_shapes()) known += (known.empty() ? "" : ", ") + n;
-  fail(ErrorKind::kInvalidArgument, "unknown model shape '", like, "' (known: ", known, ")");
-}
-
-int64_t SynthTensor::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-std::vector<SynthTensor> qwen3vl_tensors(const Json& config) {
+std::vector<CheckpointTensor> checkpoint_tensors(const Json& config) {
   if (!config.is_object() || !config.contains("text_config") || !config.contains("vision_config"))
     fail(ErrorKind::kInvalidArgument, "config.json: needs text_config and vision_config objects");
   const Json& t = config["text_config"];
   const Json& v = config["vision_config"];
-  const int64_t hidden = positive(t, "text_config", "hidden_size");
-  const int64_t inter = positive(t, "text_config", "intermediate_size");
-  const int64_t layers = positive(t, "text_config", "num_hidden_layers");
-  const int64_t heads = positive(t, "text_config", "num_attention_heads");
-  const int64_t kv = positive(t, "text_config", "num_key_value_heads");
-  const int64_t head_dim = positive(t, "text_config", "head_dim");
-  const int64_t vocab = positive(t, "text_config", "vocab_size");
-  const int64_t vh = positive(v, "vision_config", "hidden_size");
-  const int64_t vi = positive(v, "vision_config", "intermediate_size");
-  const int64_t depth = positive(v, "vision_config", "depth");
-  const int64_t out = positive(v, "vision_config", "out_hidden_size");
-  const int64_t positions = positive(v, "vision_config", "num_position_embeddings");
-  const int64_t patch = positive(v, "vision_config", "patch_size");
-  const int64_t temporal = positive(v, "vision_config", "temporal_patch_size");
-  const int64_t merge = positive(v, "vision_config", "spatial_merge_size");
+  const int64_t hidden = config_positive(t, "text_config", "hidden_size");
+  const int64_t inter = config_positive(t, "text_config", "intermediate_size");
+  const int64_t layers = config_positive(t, "text_config", "num_hidden_layers");
+  const int64_t heads = config_positive(t, "text_config", "num_attention_heads");
+  const int64_t kv = config_positive(t, "text_config", "num_key_value_heads");
+  const int64_t head_dim = config_positive(t, "text_config", "head_dim");
+  const int64_t vocab = config_positive(t, "text_config", "vocab_size");
+  const int64_t vh = config_positive(v, "vision_config", "hidden_size");
+  const int64_t vi = config_positive(v, "vision_config", "intermediate_size");
+  const int64_t depth = config_positive(v, "vision_config", "depth");
+  const int64_t out = config_positive(v, "vision_config", "out_hidden_size");
+  const int64_t positions = config_positive(v, "vision_config", "num_position_embeddings");
+  const int64_t patch = config_positive(v, "vision_config", "patch_size");
+  const int64_t temporal = config_positive(v, "vision_config", "temporal_patch_size");
+  const int64_t merge = config_positive(v, "vision_config", "spatial_merge_size");
   const int64_t channels = v.value("in_channels", 3);
   if (out != hidden)
     fail(ErrorKind::kInvalidArgument, "config.json: vision_config.out_hidden_size (", out,
@@ -156,8 +136,8 @@ std::vector<SynthTensor> qwen3vl_tensors(const Json& config) {
   }
   const bool tie = config.value("tie_word_embeddings", t.value("tie_word_embeddings", false));
 
-  using Fill = SynthTensor::Fill;
-  std::vector<SynthTensor> list;
+  using Fill = CheckpointTensor::Fill;
+  std::vector<CheckpointTensor> list;
   auto add = [&](std::string name, std::vector<int64_t> shape, Fill fill = Fill::kNormal) {
     list.push_back({std::move(name), std::move(shape), fill});
   };
@@ -212,8 +192,27 @@ std::vector<SynthTensor> qwen3vl_tensors(const Json& config) {
   for (size_t k = 0; k < n_deepstack; ++k)
     add_merger(vis + "deepstack_merger_list." + std::to_string(k) + ".", merged);  // after it
   std::sort(list.begin(), list.end(),
-            [](const SynthTensor& a, const SynthTensor& b) { return a.name < b.name; });
+            [](const CheckpointTensor& a, const CheckpointTensor& b) { return a.name < b.name; });
   return list;
 }
 
-}  // namespace kantu::runtime
+Json preprocessor_config(const Json& config) {
+  const Json& v = config.at("vision_config");
+  return Json{{"size", {{"longest_edge", 16777216}, {"shortest_edge", 65536}}},
+              {"patch_size", v.value("patch_size", 16)},
+              {"temporal_patch_size", v.value("temporal_patch_size", 2)},
+              {"merge_size", v.value("spatial_merge_size", 2)},
+              {"image_mean", {0.5, 0.5, 0.5}},
+              {"image_std", {0.5, 0.5, 0.5}},
+              {"processor_class", "Qwen3VLProcessor"},
+              {"image_processor_type", "Qwen2VLImageProcessorFast"}};
+}
+
+Json generation_config(const Json& /*config*/) {
+  return Json{{"bos_token_id", 151643}, {"pad_token_id", 151643}, {"do_sample", true},
+              {"eos_token_id", {151645, 151643}}, {"top_k", 20}, {"top_p", 0.8},
+              {"repetition_penalty", 1.0}, {"temperature", 0.7},
+              {"transformers_version", "4.57.0.dev0"}};
+}
+
+}  // namespace kantu::models::qwen3vl

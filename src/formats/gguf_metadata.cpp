@@ -1,7 +1,7 @@
-// The converter's metadata for Qwen3-VL (conversion/base.py TextModel / MmprojModel,
-// conversion/qwen3vl.py, gguf-py SpecialVocab), rebuilt from config.json and the
-// tokenizer files.
-#include "runtime/synth_gguf_metadata.h"
+// The converter's metadata for the Qwen-VL families (conversion/base.py TextModel /
+// MmprojModel, conversion/qwen3vl.py and qwenvl.py, gguf-py SpecialVocab), rebuilt from
+// config.json and the tokenizer files.
+#include "formats/gguf_metadata.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-namespace kantu::runtime {
+namespace kantu {
 
 namespace fs = std::filesystem;
 
@@ -180,43 +180,61 @@ uint32_t gguf_file_type(DType weights) {
   }
 }
 
-void add_qwen3vl_text_metadata(GgufWriter& w, const Json& config, DType weights) {
-  const Json& t = config.at("text_config");
-  const char* ts = "text_config";
-  w.add_string("general.architecture", "qwen3vl");
+// The text section: text_config, or the top level of the flat Qwen2/2.5-VL layout.
+static const Json& text_section(const Json& config, const char** name) {
+  if (config.contains("text_config")) {
+    *name = "text_config";
+    return config.at("text_config");
+  }
+  *name = "the top level";
+  return config;
+}
+
+void add_text_metadata(GgufWriter& w, ModelFamily family, const Json& config, DType weights) {
+  const char* ts = nullptr;
+  const Json& t = text_section(config, &ts);
+  const bool qwen3 = family == ModelFamily::kQwen3VL;
+  const std::string arch = qwen3 ? "qwen3vl" : "qwen2vl";
+  const std::string a = arch + ".";
+  w.add_string("general.architecture", arch);
   w.add_string("general.type", "model");
-  w.add_string("general.name", "kantu synth Qwen3-VL");
+  w.add_string("general.name", std::string("kantu synth ") + model_family_name(family));
   w.add_uint32("general.file_type", gguf_file_type(weights));
   w.add_uint32("general.quantization_version", 2);
-  w.add_uint32("qwen3vl.block_count", u32(t, ts, "num_hidden_layers"));
-  w.add_uint32("qwen3vl.context_length", u32(t, ts, "max_position_embeddings"));
-  w.add_uint32("qwen3vl.embedding_length", u32(t, ts, "hidden_size"));
-  w.add_uint32("qwen3vl.feed_forward_length", u32(t, ts, "intermediate_size"));
-  w.add_uint32("qwen3vl.attention.head_count", u32(t, ts, "num_attention_heads"));
-  w.add_uint32("qwen3vl.attention.head_count_kv", u32(t, ts, "num_key_value_heads"));
-  w.add_float32("qwen3vl.rope.freq_base", static_cast<float>(number(t, ts, "rope_theta")));
-  w.add_float32("qwen3vl.attention.layer_norm_rms_epsilon",
+  w.add_uint32(a + "block_count", u32(t, ts, "num_hidden_layers"));
+  w.add_uint32(a + "context_length", u32(t, ts, "max_position_embeddings"));
+  w.add_uint32(a + "embedding_length", u32(t, ts, "hidden_size"));
+  w.add_uint32(a + "feed_forward_length", u32(t, ts, "intermediate_size"));
+  w.add_uint32(a + "attention.head_count", u32(t, ts, "num_attention_heads"));
+  w.add_uint32(a + "attention.head_count_kv", u32(t, ts, "num_key_value_heads"));
+  w.add_float32(a + "rope.freq_base", static_cast<float>(number(t, ts, "rope_theta")));
+  w.add_float32(a + "attention.layer_norm_rms_epsilon",
                 static_cast<float>(number(t, ts, "rms_norm_eps")));
-  w.add_uint32("qwen3vl.attention.key_length", u32(t, ts, "head_dim"));
-  w.add_uint32("qwen3vl.attention.value_length", u32(t, ts, "head_dim"));
+  if (qwen3) {
+    w.add_uint32(a + "attention.key_length", u32(t, ts, "head_dim"));
+    w.add_uint32(a + "attention.value_length", u32(t, ts, "head_dim"));
+  }
   std::vector<int32_t> sections;
   if (t.contains("rope_scaling") && t["rope_scaling"].is_object() &&
       t["rope_scaling"].contains("mrope_section"))
     for (const Json& s : t["rope_scaling"]["mrope_section"]) sections.push_back(s.get<int32_t>());
   if (sections.empty() || sections.size() > 4)
-    fail(ErrorKind::kInvalidArgument, "config.json: text_config.rope_scaling.mrope_section must list 1 to 4 sizes");
+    fail(ErrorKind::kInvalidArgument, "config.json: rope_scaling.mrope_section must list 1 to 4 sizes");
   sections.resize(4, 0);  // [time, height, width, extra]
-  w.add_array("qwen3vl.rope.dimension_sections", std::span<const int32_t>(sections));
-  w.add_uint32("qwen3vl.n_deepstack_layers",
-               static_cast<uint32_t>(deepstack_indexes(config.at("vision_config")).size()));
+  w.add_array(a + "rope.dimension_sections", std::span<const int32_t>(sections));
+  if (qwen3) {
+    w.add_uint32(a + "n_deepstack_layers",
+                 static_cast<uint32_t>(deepstack_indexes(config.at("vision_config")).size()));
+  }
 }
 
-void add_qwen3vl_tokenizer_metadata(GgufWriter& w, const Json& config, const std::string& tokenizer_dir) {
+void add_tokenizer_metadata(GgufWriter& w, const Json& config, const std::string& tokenizer_dir) {
   const fs::path dir(tokenizer_dir);
   if (!fs::is_directory(dir))
     fail(ErrorKind::kNotFound, "tokenizer folder ", tokenizer_dir, " does not exist");
-  const Json& t = config.at("text_config");
-  const Vocab v = read_vocab(dir, u32(t, "text_config", "vocab_size"));
+  const char* ts = nullptr;
+  const Json& t = text_section(config, &ts);
+  const Vocab v = read_vocab(dir, u32(t, ts, "vocab_size"));
   const std::string config_file = (dir / "tokenizer_config.json").string();
   const Json tc = fs::exists(config_file) ? read_json_file(config_file) : Json::object();
 
@@ -240,40 +258,72 @@ void add_qwen3vl_tokenizer_metadata(GgufWriter& w, const Json& config, const std
   w.add_string("tokenizer.chat_template", chat_template(dir));
 }
 
-void add_qwen3vl_mmproj_metadata(GgufWriter& w, const Json& config, DType weights) {
-  const Json& t = config.at("text_config");
+void add_mmproj_metadata(GgufWriter& w, ModelFamily family, const Json& config,
+                         const Json& preprocessor, DType weights) {
+  const char* ts = nullptr;
+  const Json& t = text_section(config, &ts);
   const Json& v = config.at("vision_config");
   const char* vs = "vision_config";
   const uint32_t patch = u32(v, vs, "patch_size");
-  const uint32_t positions = u32(v, vs, "num_position_embeddings");
-  const uint32_t side = static_cast<uint32_t>(std::lround(std::sqrt(static_cast<double>(positions))));
-  if (side * side != positions)
-    fail(ErrorKind::kInvalidArgument, "config.json: vision_config.num_position_embeddings (",
-         positions, ") must be a square");
   w.add_string("general.architecture", "clip");
-  w.add_string("general.name", "kantu synth Qwen3-VL mmproj");
+  w.add_string("general.name", std::string("kantu synth ") + model_family_name(family) + " mmproj");
   w.add_uint32("general.file_type", gguf_file_type(weights));
-  w.add_string("clip.projector_type", "qwen3vl_merger");
   w.add_bool("clip.has_vision_encoder", true);
-  w.add_bool("clip.use_gelu", true);
-  w.add_uint32("clip.vision.projection_dim", u32(t, "text_config", "hidden_size"));
-  w.add_uint32("clip.vision.image_size", side * patch);  // the converter's sqrt(positions) * patch
+  w.add_uint32("clip.vision.projection_dim", u32(t, ts, "hidden_size"));
   w.add_uint32("clip.vision.patch_size", patch);
-  w.add_uint32("clip.vision.embedding_length", u32(v, vs, "hidden_size"));
-  w.add_uint32("clip.vision.feed_forward_length", u32(v, vs, "intermediate_size"));
   w.add_uint32("clip.vision.block_count", u32(v, vs, "depth"));
   w.add_uint32("clip.vision.attention.head_count", u32(v, vs, "num_heads"));
-  const std::vector<float> half = {0.5f, 0.5f, 0.5f};  // Qwen3-VL's preprocessor_config
-  w.add_array("clip.vision.image_mean", std::span<const float>(half));
-  w.add_array("clip.vision.image_std", std::span<const float>(half));
-  w.add_uint32("clip.vision.spatial_merge_size", u32(v, vs, "spatial_merge_size"));
-  // the converter uses the text model's RMS eps for the vision LayerNorms
+  // the converter uses the text model's RMS eps for the vision norms
   w.add_float32("clip.vision.attention.layer_norm_epsilon",
-                static_cast<float>(number(t, "text_config", "rms_norm_eps")));
-  std::vector<bool> is_deepstack(u32(v, vs, "depth"), false);
-  for (int64_t i : deepstack_indexes(v))
-    if (i >= 0 && i < static_cast<int64_t>(is_deepstack.size())) is_deepstack[static_cast<size_t>(i)] = true;
-  w.add_bool_array("clip.vision.is_deepstack_layers", is_deepstack);
+                static_cast<float>(number(t, ts, "rms_norm_eps")));
+  std::vector<float> mean, stdv;
+  for (const char* key : {"image_mean", "image_std"}) {
+    if (!preprocessor.contains(key) || !preprocessor[key].is_array() || preprocessor[key].size() != 3)
+      fail(ErrorKind::kInvalidArgument, "preprocessor_config.json: ", key, " must list 3 numbers");
+    for (const Json& x : preprocessor[key]) (key[6] == 'm' ? mean : stdv).push_back(x.get<float>());
+  }
+  w.add_array("clip.vision.image_mean", std::span<const float>(mean));
+  w.add_array("clip.vision.image_std", std::span<const float>(stdv));
+  if (family == ModelFamily::kQwen3VL) {
+    const uint32_t positions = u32(v, vs, "num_position_embeddings");
+    const uint32_t side = static_cast<uint32_t>(std::lround(std::sqrt(static_cast<double>(positions))));
+    if (side * side != positions)
+      fail(ErrorKind::kInvalidArgument, "config.json: vision_config.num_position_embeddings (",
+           positions, ") must be a square");
+    w.add_string("clip.projector_type", "qwen3vl_merger");
+    w.add_bool("clip.use_gelu", true);
+    w.add_uint32("clip.vision.image_size", side * patch);  // the converter's sqrt(positions) * patch
+    w.add_uint32("clip.vision.embedding_length", u32(v, vs, "hidden_size"));
+    w.add_uint32("clip.vision.feed_forward_length", u32(v, vs, "intermediate_size"));
+    w.add_uint32("clip.vision.spatial_merge_size", u32(v, vs, "spatial_merge_size"));
+    std::vector<bool> is_deepstack(u32(v, vs, "depth"), false);
+    for (int64_t i : deepstack_indexes(v))
+      if (i >= 0 && i < static_cast<int64_t>(is_deepstack.size())) is_deepstack[static_cast<size_t>(i)] = true;
+    w.add_bool_array("clip.vision.is_deepstack_layers", is_deepstack);
+    return;
+  }
+  // conversion/qwenvl.py: image_size 560; Qwen2-VL's "intermediate_size" is the
+  // config's hidden_size (the merger output), a converter quirk kept as it is.
+  w.add_uint32("clip.vision.image_size", 560);
+  if (family == ModelFamily::kQwen25VL) {
+    w.add_string("clip.projector_type", "qwen2.5vl_merger");
+    w.add_bool("clip.use_silu", true);
+    w.add_uint32("clip.vision.embedding_length", u32(v, vs, "hidden_size"));
+    w.add_uint32("clip.vision.feed_forward_length", u32(v, vs, "intermediate_size"));
+    const std::vector<int64_t> full = v.value("fullatt_block_indexes", std::vector<int64_t>{7, 15, 23, 31});
+    if (full.empty()) fail(ErrorKind::kInvalidArgument, "config.json: fullatt_block_indexes is empty");
+    const int64_t pattern = full[0] + 1;
+    for (size_t i = 1; i < full.size(); ++i) {
+      if (full[i] - full[i - 1] != pattern)  // llama.cpp can only express a period
+        fail(ErrorKind::kUnsupported, "config.json: fullatt_block_indexes are not every ", pattern,
+             "th block, which llama.cpp's n_wa_pattern cannot express");
+    }
+    w.add_uint32("clip.vision.n_wa_pattern", static_cast<uint32_t>(pattern));
+  } else {
+    w.add_string("clip.projector_type", "qwen2vl_merger");
+    w.add_uint32("clip.vision.embedding_length", u32(v, vs, "embed_dim"));
+    w.add_uint32("clip.vision.feed_forward_length", u32(v, vs, "hidden_size"));
+  }
 }
 
-}  // namespace kantu::runtime
+}  // namespace kantu
