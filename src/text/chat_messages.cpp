@@ -191,17 +191,27 @@ ChatRequest parse_chat_request(std::string_view json_text, std::string_view what
   return request;
 }
 
+namespace {
+
+constexpr const char* kSupportedTemplates = "Qwen3-VL, llava-hf LLaVA-1.5 / 1.6 vicuna / 1.6 mistral";
+
+// The native format that renders a Jinja template, or nullptr.
+std::unique_ptr<ChatFormat> chat_format_for_template(const std::string& jinja) {
+  if (is_qwen3vl_chat_template(jinja)) return make_qwen3vl_chat_format();
+  return make_llava_chat_format(jinja);
+}
+
+}  // namespace
+
 std::unique_ptr<ChatFormat> load_chat_format(const ModelFolder& model) {
   const GgufFile* f = model.gguf_model();
   if (!f) return load_chat_format(model.dir());
   if (!f->has("tokenizer.chat_template")) {
     fail(ErrorKind::kNotFound, f->path(), ": no chat template (tokenizer.chat_template)");
   }
-  if (is_qwen3vl_chat_template(f->string("tokenizer.chat_template"))) {
-    return make_qwen3vl_chat_format();
-  }
+  if (auto format = chat_format_for_template(f->string("tokenizer.chat_template"))) return format;
   fail(ErrorKind::kUnsupported, f->path(),
-       ": tokenizer.chat_template is not one kantu renders (supported: Qwen3-VL)");
+       ": tokenizer.chat_template is not one kantu renders (supported: ", kSupportedTemplates, ")");
 }
 
 std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir) {
@@ -222,9 +232,9 @@ std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir) {
     }
     tmpl = doc["chat_template"].get<std::string>();
   }
-  if (is_qwen3vl_chat_template(tmpl)) return make_qwen3vl_chat_format();
+  if (auto format = chat_format_for_template(tmpl)) return format;
   fail(ErrorKind::kUnsupported, path,
-       ": this chat template is not one kantu renders (supported: Qwen3-VL)");
+       ": this chat template is not one kantu renders (supported: ", kSupportedTemplates, ")");
 }
 
 }  // namespace kantu::text

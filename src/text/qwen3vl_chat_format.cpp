@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "text/chat.h"
+#include "text/prompt_builder.h"
 
 namespace kantu::text {
 
@@ -24,20 +25,6 @@ constexpr const char* kToolCall = "<tool_call>";
 constexpr const char* kToolCallEnd = "</tool_call>";
 constexpr const char* kToolResponse = "<tool_response>";
 constexpr const char* kToolResponseEnd = "</tool_response>";
-
-class PromptBuilder {
- public:
-  void text(std::string_view s) {
-    if (s.empty()) return;
-    if (prompt_.pieces.empty() || prompt_.pieces.back().control) prompt_.pieces.push_back({false, {}});
-    prompt_.pieces.back().text.append(s);
-  }
-  void control(const char* token) { prompt_.pieces.push_back({true, token}); }
-  RenderedPrompt& prompt() { return prompt_; }
-
- private:
-  RenderedPrompt prompt_;
-};
 
 class Qwen3VLChatFormat final : public ChatFormat {
  public:
@@ -169,7 +156,7 @@ class Qwen3VLChatFormat final : public ChatFormat {
           ++counters.images;
           if (options.add_vision_id) out.text(cat("Picture ", counters.images, ": "));
           out.control(kVisionStart);
-          out.control(kImagePad);
+          out.image(kImagePad);
           out.control(kVisionEnd);
           break;
         case ContentPart::Kind::kVideo:

@@ -1,0 +1,28 @@
+// Builds a RenderedPrompt piece by piece for the native chat formats: text is appended to
+// the current text piece, control tokens and image placeholders are pieces of their own.
+#pragma once
+
+#include <string_view>
+
+#include "text/chat.h"
+
+namespace kantu::text {
+
+class PromptBuilder {
+ public:
+  void text(std::string_view s) {
+    if (s.empty()) return;
+    if (prompt_.pieces.empty() || prompt_.pieces.back().control) prompt_.pieces.push_back({false, {}});
+    prompt_.pieces.back().text.append(s);
+  }
+  void control(std::string_view token) { prompt_.pieces.push_back({true, std::string(token)}); }
+  // The placeholder token of one image, expanded later to the image's visual tokens
+  // (the format counts its images in prompt().image_count).
+  void image(std::string_view token) { prompt_.pieces.push_back({true, std::string(token), 1, true}); }
+  RenderedPrompt& prompt() { return prompt_; }
+
+ private:
+  RenderedPrompt prompt_;
+};
+
+}  // namespace kantu::text
