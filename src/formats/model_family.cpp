@@ -17,6 +17,8 @@ struct FamilyEntry {
 // The registry: one row per family.
 constexpr FamilyEntry kFamilies[] = {
     {ModelFamily::kQwen3VL, "qwen3_vl"},
+    {ModelFamily::kLlava, "llava"},
+    {ModelFamily::kLlavaNext, "llava_next"},
 };
 
 }  // namespace

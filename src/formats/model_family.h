@@ -10,7 +10,9 @@
 namespace kantu {
 
 enum class ModelFamily {
-  kQwen3VL,  // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
+  kQwen3VL,    // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
+  kLlava,      // "llava" (LlavaForConditionalGeneration: LLaVA-1.5)
+  kLlavaNext,  // "llava_next" (LlavaNextForConditionalGeneration: LLaVA-NeXT / 1.6)
 };
 
 // The config.json spelling ("qwen3_vl").

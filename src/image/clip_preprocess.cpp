@@ -173,4 +173,43 @@ ClipPixelValues llava_next_preprocess(const RgbImage& image, const ClipPreproces
   return out;
 }
 
+int64_t clip_image_tokens(HeightWidth image, const ImagePreprocessConfig& config) {
+  const ClipPreprocessorConfig& c = config.clip;
+  if (config.kind == ImageProcessorKind::kLlavaNext) {
+    return anyres_image_tokens(image, c.image_grid_pinpoints, config.tokens);
+  }
+  if (image.height < 1 || image.width < 1) fail(ErrorKind::kInvalidArgument, "preprocess: empty image");
+  // LlavaProcessor: patches of the tile the processor returns, plus the CLS token unless
+  // the features drop it.
+  HeightWidth tile = image;
+  if (c.do_resize) {
+    tile = c.size_height > 0 ? HeightWidth{c.size_height, c.size_width} : shortest_edge_size(image, c.shortest_edge);
+  }
+  if (c.do_center_crop) tile = {c.crop_height, c.crop_width};
+  const int64_t p = config.tokens.patch_size;
+  if (p < 1) fail(ErrorKind::kInvalidArgument, "preprocess: bad patch size ", p);
+  return (tile.height / p) * (tile.width / p) + config.tokens.additional_tokens - (config.tokens.drop_cls ? 1 : 0);
+}
+
+PreprocessedImage clip_preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
+                                        ThreadPool* pool) {
+  const bool next = config.kind == ImageProcessorKind::kLlavaNext;
+  ClipPixelValues pv = next ? llava_next_preprocess(image, config.clip, pool) : clip_preprocess(image, config.clip, pool);
+  PreprocessedImage out;
+  const int64_t p = config.tokens.patch_size;
+  if (p < 1 || pv.height % p != 0 || pv.width % p != 0) {
+    fail(ErrorKind::kInvalidArgument, "preprocess: tiles of ", pv.height, "x", pv.width,
+         " are not whole patches of ", p);
+  }
+  out.grid = {pv.tiles, pv.height / p, pv.width / p};
+  out.shape = next ? std::vector<int64_t>{1, pv.tiles, 3, pv.height, pv.width}
+                   : std::vector<int64_t>{1, 3, pv.height, pv.width};
+  out.num_tokens = clip_image_tokens({image.height, image.width}, config);
+  out.image_height = image.height;
+  out.image_width = image.width;
+  out.pixel_values = std::move(pv.data);
+  out.resized = std::move(pv.tiles_u8[0]);
+  return out;
+}
+
 }  // namespace kantu

@@ -17,6 +17,7 @@
 
 #include "image/anyres.h"
 #include "image/image.h"
+#include "image/preprocess.h"
 
 namespace kantu {
 
@@ -46,6 +47,12 @@ HeightWidth shortest_edge_size(HeightWidth image, int64_t shortest_edge);
 // transformers' center_crop: the centre (floor division) crop, zero-padded where the crop
 // is larger than the image.
 RgbImage center_crop(const RgbImage& image, int64_t height, int64_t width);
+
+// preprocess_image() and image_token_count() for the kClip / kLlavaNext kinds: the tiles as
+// pixel_values, grid (tiles, S / patch, S / patch), and the processor's token count.
+PreprocessedImage clip_preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
+                                        ThreadPool* pool);
+int64_t clip_image_tokens(HeightWidth image, const ImagePreprocessConfig& config);
 
 // Per channel, u8 -> the normalised float32 value (the reference's rescale and normalise).
 std::array<std::array<float, 256>, 3> clip_normalize_table(const ClipPreprocessorConfig& config);

@@ -6,6 +6,7 @@
 #include "image/preprocess.h"
 #include "text/chat.h"
 #include "models/family.h"
+#include "models/llava/family.h"
 #include "models/qwen3vl/family.h"
 
 namespace kantu::models {
@@ -14,6 +15,8 @@ namespace {
 
 constexpr Family kFamilies[] = {
     {ModelFamily::kQwen3VL, qwen3vl::profile, qwen3vl::build},
+    {ModelFamily::kLlava, llava::profile, llava::build},
+    {ModelFamily::kLlavaNext, llava::profile, llava::build},
 };
 
 }  // namespace
@@ -33,7 +36,7 @@ const text::ChatFormat& ModelProfile::chat_format() const {
   return *chat;
 }
 
-ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults) {
+ModelProfile chat_profile(const ModelFolder& model) {
   ModelProfile p;
   p.family = model_family_name(model.family());
   p.has_vision = model.has_vision();
@@ -43,6 +46,11 @@ ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& 
     p.chat_error = e.what();
     p.chat_error_kind = e.kind();
   }
+  return p;
+}
+
+ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults) {
+  ModelProfile p = chat_profile(model);
   const PreprocessorConfig pre =
       model.preprocessor_json().is_null()
           ? defaults

@@ -296,9 +296,10 @@ TEST(ModelFolder, RejectsWeightsOfOtherDtypes) {
 TEST(ModelFolder, FamilyRegistry) {
   EXPECT_EQ(model_family_from_config({{"model_type", "qwen3_vl"}}, "c"), ModelFamily::kQwen3VL);
   EXPECT_STREQ(model_family_name(ModelFamily::kQwen3VL), "qwen3_vl");
-  EXPECT_EQ(supported_model_types(), std::vector<std::string>{"qwen3_vl"});
-  test::expect_error([] { model_family_from_config({{"model_type", "qwen2_5_vl"}}, "c"); },
-                     ErrorKind::kUnsupported, {"unsupported model type qwen2_5_vl"});
+  EXPECT_EQ(model_family_from_config({{"model_type", "llava_next"}}, "c"), ModelFamily::kLlavaNext);
+  EXPECT_EQ(supported_model_types(), (std::vector<std::string>{"qwen3_vl", "llava", "llava_next"}));
+  test::expect_error([] { model_family_from_config({{"model_type", "mllama"}}, "c"); },
+                     ErrorKind::kUnsupported, {"unsupported model type mllama"});
 }
 
 }  // namespace
