@@ -63,6 +63,23 @@ Json generation_json(const GenerationConfig& g) {
 }
 
 Json preprocessor_json(const ImagePreprocessConfig& p, bool present) {
+  if (p.kind != ImageProcessorKind::kQwenPatches) {
+    const ClipPreprocessorConfig& c = p.clip;
+    Json j = {{"present", present},
+              {"image_processor", p.kind == ImageProcessorKind::kLlavaNext ? "LlavaNextImageProcessor"
+                                                                          : "CLIPImageProcessor"},
+              {"crop_size", {c.crop_height, c.crop_width}},
+              {"patch_size", p.tokens.patch_size},
+              {"image_mean", c.image_mean},
+              {"image_std", c.image_std}};
+    if (c.size_height > 0) {
+      j["size"] = {c.size_height, c.size_width};
+    } else {
+      j["shortest_edge"] = c.shortest_edge;
+    }
+    if (c.anyres()) j["image_grid_pinpoints"] = c.image_grid_pinpoints;
+    return j;
+  }
   return {{"present", present},
           {"min_pixels", p.min_pixels},
           {"max_pixels", p.max_pixels},

@@ -34,6 +34,11 @@ struct PreprocessOptions {
 void run_preprocess(const PreprocessOptions& o) {
   ImagePreprocessConfig config =
       models::profile_of(ModelFolder::open_any(o.model_dir, o.mmproj, {.load_weights = false})).image;
+  const bool qwen = config.kind == ImageProcessorKind::kQwenPatches;
+  if (!qwen && (o.min_pixels || o.max_pixels)) {
+    fail(ErrorKind::kInvalidArgument, "--min-pixels and --max-pixels apply to Qwen-VL processors; ",
+         o.model_dir, " uses a CLIP-style processor with fixed tiles");
+  }
   if (o.min_pixels) config.min_pixels = *o.min_pixels;
   if (o.max_pixels) config.max_pixels = *o.max_pixels;
   validate(config);
@@ -47,14 +52,18 @@ void run_preprocess(const PreprocessOptions& o) {
   if (!o.out.empty()) {
     write_safetensors(
         o.out,
-        {{"pixel_values", DType::kF32, {pre.grid.num_patches(), config.patch_dim()},
-          pre.pixel_values.data()},
+        {{"pixel_values", DType::kF32, pre.shape, pre.pixel_values.data()},
          {"resized_rgb", DType::kU8, {pre.resized.height, pre.resized.width, 3},
           pre.resized.pixels.data()}},
         {{"image", o.image}});
   }
   nlohmann::ordered_json out;
-  out["grid_thw"] = {pre.grid.t, pre.grid.h, pre.grid.w};
+  if (qwen) {
+    out["grid_thw"] = {pre.grid.t, pre.grid.h, pre.grid.w};
+  } else {
+    out["tiles"] = pre.grid.t;  // LLaVA-NeXT: the base image + the canvas's tiles
+    out["pixel_values_shape"] = pre.shape;
+  }
   out["tokens"] = pre.num_tokens;
   out["resized"] = {pre.resized.height, pre.resized.width};
   out["input"] = {rgb.height, rgb.width};

@@ -20,6 +20,8 @@ constexpr FamilyEntry kFamilies[] = {
     {ModelFamily::kQwen3VL, "qwen3_vl", "Qwen3VLForConditionalGeneration"},
     {ModelFamily::kQwen25VL, "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration"},
     {ModelFamily::kQwen2VL, "qwen2_vl", "Qwen2VLForConditionalGeneration"},
+    {ModelFamily::kLlava, "llava", "LlavaForConditionalGeneration"},
+    {ModelFamily::kLlavaNext, "llava_next", "LlavaNextForConditionalGeneration"},
 };
 
 }  // namespace

@@ -11,9 +11,11 @@
 namespace kantu {
 
 enum class ModelFamily {
-  kQwen3VL,   // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
-  kQwen25VL,  // model_type "qwen2_5_vl" (Qwen2_5_VLForConditionalGeneration)
-  kQwen2VL,   // model_type "qwen2_vl" (Qwen2VLForConditionalGeneration)
+  kQwen3VL,    // model_type "qwen3_vl" (Qwen3VLForConditionalGeneration)
+  kQwen25VL,   // "qwen2_5_vl" (Qwen2_5_VLForConditionalGeneration)
+  kQwen2VL,    // "qwen2_vl" (Qwen2VLForConditionalGeneration)
+  kLlava,      // "llava" (LlavaForConditionalGeneration: LLaVA-1.5)
+  kLlavaNext,  // "llava_next" (LlavaNextForConditionalGeneration: LLaVA-NeXT / 1.6)
 };
 
 // The config.json spelling ("qwen3_vl").

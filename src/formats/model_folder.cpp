@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "formats/clip_preprocessor_config.h"
 #include "formats/json_fields.h"
 
 namespace kantu {
@@ -76,7 +77,12 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
   m.preprocessor_path_ = dir + "/preprocessor_config.json";
   if (file_exists(m.preprocessor_path_)) {
     m.preprocessor_json_ = read_json_file(m.preprocessor_path_);
-    parse_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_);  // checks it
+    if (m.family_ == ModelFamily::kLlava || m.family_ == ModelFamily::kLlavaNext) {  // checks it
+      parse_clip_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_,
+                                     m.family_ == ModelFamily::kLlavaNext);
+    } else {
+      parse_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_);
+    }
   }
   m.video_preprocessor_ = load_video_preprocessor_config(dir);
   m.tokenizer_files_ = find_tokenizer_files(dir);

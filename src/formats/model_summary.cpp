@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "formats/json_fields.h"
+#include "formats/llava_config.h"
 
 namespace kantu {
 
@@ -20,6 +21,12 @@ JsonFields text_fields(const ModelFolder& model) {
 }  // namespace
 
 TextSizes read_text_sizes(const ModelFolder& model) {
+  if (model.family() == ModelFamily::kLlava || model.family() == ModelFamily::kLlavaNext) {
+    // llava-hf configs list only what differs from LlamaConfig: the parser knows the rest.
+    const llava::TextConfig c = llava::parse_config(model.config(), model.config_path()).text;
+    return {c.hidden_size, c.num_layers, c.num_heads, c.num_kv_heads, c.head_dim,
+            c.intermediate_size, c.vocab_size, c.max_position_embeddings, c.tie_word_embeddings};
+  }
   const JsonFields f = text_fields(model);
   const JsonFields top(model.config(), model.config_path());
   TextSizes t;
@@ -101,6 +108,22 @@ std::optional<VisionSizes> read_vision_sizes(const ModelFolder& model) {
                                       ? f.non_negative_int_list("fullatt_block_indexes")
                                       : std::vector<int64_t>{7, 15, 23, 31};
       }
+      return v;
+    }
+    case ModelFamily::kLlava:
+    case ModelFamily::kLlavaNext: {
+      if (!model.has_vision()) return std::nullopt;
+      const llava::Config c = llava::parse_config(model.config(), model.config_path());
+      VisionSizes v;
+      v.depth = c.vision.num_layers;
+      v.hidden_size = c.vision.hidden_size;
+      v.num_heads = c.vision.num_heads;
+      v.intermediate_size = c.vision.intermediate_size;
+      v.patch_size = c.vision.patch_size;
+      v.temporal_patch_size = 1;
+      v.spatial_merge_size = 1;
+      v.out_hidden_size = c.text.hidden_size;
+      v.num_position_embeddings = c.vision.positions();
       return v;
     }
   }

@@ -6,9 +6,6 @@
 
 namespace kantu {
 
-namespace {
-
-// image_mean / image_std: a list of 3 numbers, or one number for all channels.
 std::array<float, 3> channel_values(const JsonFields& f, const std::string& key,
                                     std::array<float, 3> fallback, bool positive) {
   if (!f.has(key)) return fallback;
@@ -28,6 +25,8 @@ std::array<float, 3> channel_values(const JsonFields& f, const std::string& key,
   }
   return out;
 }
+
+namespace {
 
 void parse_into(const JsonFields& f, PreprocessorConfig* p) {
   p->present = true;

@@ -11,6 +11,8 @@
 
 namespace kantu {
 
+class JsonFields;
+
 struct PreprocessorConfig {
   bool present = false;             // the file existed
   int64_t min_pixels = 65536;       // size.shortest_edge, or min_pixels (which wins)
@@ -36,6 +38,11 @@ struct VideoPreprocessorConfig {
   int64_t max_frames = 768;
   bool do_sample_frames = true;
 };
+
+// image_mean / image_std: a list of 3 numbers, or one number for all channels (all > 0
+// when `positive`); the fallback when absent.
+std::array<float, 3> channel_values(const JsonFields& f, const std::string& key,
+                                    std::array<float, 3> fallback, bool positive);
 
 // Parse already-read files; `file` names them in errors. Absent keys keep the values of
 // `defaults` (a family's processor class defaults; the plain overload: Qwen3-VL's).

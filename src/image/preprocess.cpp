@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "formats/preprocessor_config.h"
+#include "image/clip_preprocess.h"
 #include "image/resize.h"
 
 namespace kantu {
@@ -161,6 +162,7 @@ void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessC
 }
 
 int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessConfig& config) {
+  if (config.kind != ImageProcessorKind::kQwenPatches) return clip_image_tokens({height, width}, config);
   const ResizedSize size =
       smart_resize(height, width, config.factor(), config.min_pixels, config.max_pixels);
   return (size.height / config.factor()) * (size.width / config.factor());
@@ -168,6 +170,7 @@ int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessCo
 
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                    ThreadPool* pool) {
+  if (config.kind != ImageProcessorKind::kQwenPatches) return clip_preprocess_image(image, config, pool);
   validate(config);
   if (image.width <= 0 || image.height <= 0)
     fail(ErrorKind::kInvalidArgument, "preprocess: empty image");
@@ -186,6 +189,9 @@ PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessC
   // A single image is repeated to fill the temporal patch.
   std::vector<const RgbImage*> frames(config.temporal_patch_size, &result.resized);
   patchify(frames, config, result.pixel_values.data(), pool);
+  result.shape = {result.grid.num_patches(), config.patch_dim()};
+  result.image_height = image.height;
+  result.image_width = image.width;
   return result;
 }
 

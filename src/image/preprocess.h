@@ -10,12 +10,17 @@
 //   4. the frame repeated to temporal_patch_size (2) frames, then patchify into rows of
 //      C*T*P*P = 3*2*16*16 = 1536 values in merge-window order (see patchify());
 //   5. grid (t, h, w) in patches, and N/merge^2 image tokens.
+// The same entry points run the CLIP-style processors of LLaVA (image/clip_preprocess.h)
+// when the config says so (ImageProcessorKind), so the layers above preprocess any family
+// through preprocess_image() and image_token_count().
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <vector>
 
+#include "formats/clip_preprocessor_config.h"
+#include "image/anyres.h"
 #include "image/image.h"
 
 namespace kantu {
@@ -23,8 +28,19 @@ namespace kantu {
 class ThreadPool;
 struct PreprocessorConfig;
 
+enum class ImageProcessorKind {
+  kQwenPatches,  // Qwen2VLImageProcessor: smart_resize + merge-window patches (above)
+  kClip,         // CLIPImageProcessor (LLaVA-1.5): one square tile
+  kLlavaNext,    // LlavaNextImageProcessor: the base tile + the anyres canvas's tiles
+};
+
 // The preprocessor_config.json values that matter (defaults: Qwen3-VL).
 struct ImagePreprocessConfig {
+  ImageProcessorKind kind = ImageProcessorKind::kQwenPatches;
+  // kClip / kLlavaNext: the processor's settings and its image-token rules (tile size,
+  // vision patch size, the CLS token and whether the features drop it).
+  ClipPreprocessorConfig clip;
+  AnyresGeometry tokens;
   int64_t min_pixels = 65536;     // size.shortest_edge
   int64_t max_pixels = 16777216;  // size.longest_edge
   int patch_size = 16;
@@ -66,10 +82,16 @@ struct PatchGrid {
 };
 
 struct PreprocessedImage {
-  std::vector<float> pixel_values;  // [grid.num_patches(), patch_dim], row-major
+  // Qwen: [grid.num_patches(), patch_dim], row-major. CLIP/NeXT: the tiles [t, 3, S, S]
+  // with grid = (tiles, S / patch, S / patch).
+  std::vector<float> pixel_values;
   PatchGrid grid;
-  int64_t num_tokens = 0;  // grid.num_patches() / merge_size^2
-  RgbImage resized;        // the image after the resize, [h, w, 3]
+  int64_t num_tokens = 0;  // the image's tokens in the prompt (Qwen: patches / merge^2)
+  RgbImage resized;        // the image after the resize, [h, w, 3] (CLIP/NeXT: tile 0)
+  // pixel_values' shape as the reference processor returns it for this one image:
+  // [patches, patch_dim] (Qwen), [1, 3, S, S] (CLIP), [1, tiles, 3, S, S] (NeXT).
+  std::vector<int64_t> shape;
+  int64_t image_height = 0, image_width = 0;  // the input image (NeXT's image_sizes)
 };
 
 // Per-channel lookup table u8 -> normalised float for config (fused fast-processor form).
@@ -82,7 +104,8 @@ std::array<std::array<float, 256>, 3> normalize_table(const ImagePreprocessConfi
 void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessConfig& config,
               float* out, ThreadPool* pool = nullptr);
 
-// The visual tokens an image of height x width takes (smart_resize, then patches / merge^2).
+// The visual tokens an image of height x width takes (Qwen: smart_resize, then patches /
+// merge^2; CLIP: the tile's patches; NeXT: image/anyres.h).
 int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessConfig& config);
 
 // The full image pipeline. pool may be null.

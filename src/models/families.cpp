@@ -6,6 +6,7 @@
 #include "image/preprocess.h"
 #include "text/chat.h"
 #include "models/family.h"
+#include "models/llava/family.h"
 #include "models/qwen2vl/checkpoint.h"
 #include "models/qwen2vl/family.h"
 #include "models/qwen3vl/checkpoint.h"
@@ -24,6 +25,9 @@ constexpr Family kFamilies[] = {
      qwen2vl::checkpoint_tensors, qwen2vl::preprocessor_config, qwen2vl::generation_config},
     {ModelFamily::kQwen2VL, qwen2vl::profile, qwen2vl::build, nullptr, qwen2vl::checkpoint_tensors,
      qwen2vl::preprocessor_config, qwen2vl::generation_config},
+    // LLaVA checkpoints are read, not yet written by synth (no checkpoint functions).
+    {ModelFamily::kLlava, llava::profile, llava::build, nullptr, nullptr, nullptr, nullptr},
+    {ModelFamily::kLlavaNext, llava::profile, llava::build, nullptr, nullptr, nullptr, nullptr},
 };
 
 }  // namespace
@@ -60,7 +64,13 @@ const Family& family_of_config(const Json& config) {
   if (!config.is_object() || !config.contains("model_type")) {
     fail(ErrorKind::kInvalidArgument, "config.json: model_type is missing");
   }
-  return family_for(model_family_from_config(config, "config.json"));
+  const ModelFamily id = model_family_from_config(config, "config.json");
+  const Family& f = family_for(id);
+  if (!f.checkpoint_tensors || !f.preprocessor_config || !f.generation_config) {
+    fail(ErrorKind::kUnsupported, "kantu cannot write ", model_family_name(id),
+         " checkpoints yet (synth knows the Qwen-VL families)");
+  }
+  return f;
 }
 
 }  // namespace
@@ -96,7 +106,7 @@ const text::ChatFormat& ModelProfile::chat_format() const {
   return *chat;
 }
 
-ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults) {
+ModelProfile chat_profile(const ModelFolder& model) {
   ModelProfile p;
   p.family = model_family_name(model.family());
   p.has_vision = model.has_vision();
@@ -106,6 +116,11 @@ ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& 
     p.chat_error = e.what();
     p.chat_error_kind = e.kind();
   }
+  return p;
+}
+
+ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults) {
+  ModelProfile p = chat_profile(model);
   const PreprocessorConfig pre =
       model.preprocessor_json().is_null()
           ? defaults

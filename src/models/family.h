@@ -67,6 +67,10 @@ struct Family {
 // The registered family for an identified model (formats/model_family.h).
 const Family& family_for(ModelFamily id);
 
+// The parts of a profile every family fills the same way: its model_type, whether it has
+// vision, and the chat format its template is rendered with.
+ModelProfile chat_profile(const ModelFolder& model);
+
 // The profile every family builds the same way: its model_type, the chat format its
 // template is rendered with, and the image settings of preprocessor_config.json (or the
 // GGUF mmproj) over the family's processor defaults.

@@ -94,6 +94,15 @@ const char* weight_type_name(DType dtype) {
   }
 }
 
+VisualInput visual_input(const PreprocessedImage& image) {
+  VisualInput in;
+  in.pixel_values = image.pixel_values.data();
+  in.grid = {image.grid.t, image.grid.h, image.grid.w};
+  in.image_height = image.image_height;
+  in.image_width = image.image_width;
+  return in;
+}
+
 // ---- Sequence ----
 
 Sequence::Sequence(std::unique_ptr<SequenceState> state) : state_(std::move(state)) {}
@@ -156,8 +165,9 @@ double ModelCosts::prefill_macs(int64_t n, int64_t cached) const {
 
 double ModelCosts::image_macs(int64_t patches) const {
   const double p = static_cast<double>(patches);
+  const double span = vision_attention_span > 0 ? std::min(p, static_cast<double>(vision_attention_span)) : p;
   return vision_macs_per_patch * p + vision_macs_per_token * p / vision_merge_unit +
-         2 * p * p * vision_attention_width;
+         2 * p * span * vision_attention_width;
 }
 
 ModelCosts Model::costs() const {

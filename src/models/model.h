@@ -67,14 +67,20 @@ struct GridTHW {
   int64_t patches() const { return t * h * w; }
 };
 
-// One preprocessed image (or video): pixel_values in the processor's merge-window order.
+// One preprocessed image (or video): pixel_values in the processor's order (Qwen: patches
+// in merge-window order, grid in patches; LLaVA: tiles [t, 3, S, S], grid (t, S/p, S/p)).
 struct VisualInput {
   const float* pixel_values = nullptr;  // [grid.patches(), patch_dim] f32, row-major
   GridTHW grid;
   // Videos: seconds one temporal patch spans (temporal_patch_size / fps); Qwen2.5-VL
   // scales its temporal positions by it. Ignored for images (t = 1) and other families.
   double second_per_grid_t = 0;
+  // The image before preprocessing (LLaVA-NeXT packs its tiles by it: image_sizes).
+  int64_t image_height = 0, image_width = 0;
 };
+
+// The model input of a preprocessed image (its pixel values stay owned by `image`).
+VisualInput visual_input(const PreprocessedImage& image);
 
 // What the vision tower produces for a list of images, in order. Row i of `embeds`
 // replaces the i-th <|image_pad|>/<|video_pad|> token of the prompt.
@@ -117,10 +123,11 @@ struct ModelCosts {
   // The precision the largest matrices multiply in (what prefill / image encode run on).
   kernels::Activations text_activations = kernels::Activations::kF32;
   kernels::Activations vision_activations = kernels::Activations::kF32;
+  int64_t vision_attention_span = 0;  // patches attending together (a LLaVA tile); 0: all
 
   // Prefill of n tokens after `cached` ones (causal attention included).
   double prefill_macs(int64_t n, int64_t cached = 0) const;
-  // One image of `patches` patches (full attention among them included).
+  // One image of `patches` patches (attention among each span of them included).
   double image_macs(int64_t patches) const;
 };
 

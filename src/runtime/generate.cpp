@@ -180,10 +180,7 @@ GenerationResult Engine::generate_prepared(const PreparedPrompt& prompt,
   if (!prompt.images.empty()) {
     std::vector<models::VisualInput> inputs;
     for (const PromptImage& img : prompt.images) {
-      models::VisualInput in;
-      in.pixel_values = img.pre.pixel_values.data();
-      in.grid = {img.pre.grid.t, img.pre.grid.h, img.pre.grid.w};
-      inputs.push_back(in);
+      inputs.push_back(models::visual_input(img.pre));
     }
     vision = model_->encode_images(inputs);
   }

@@ -105,8 +105,7 @@ class RealSequence : public Sequence {
       if (!hit) {
         all_cached = false;
         PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
-        models::VisualInput in{pre.pixel_values.data(), {pre.grid.t, pre.grid.h, pre.grid.w}};
-        auto out = std::make_shared<models::VisionOutput>(s_.model->encode_images({in}));
+        auto out = std::make_shared<models::VisionOutput>(s_.model->encode_images({models::visual_input(pre)}));
         s_.cache.put(img.key, out, vision_bytes(*out));
         hit = out;
       }

@@ -53,15 +53,31 @@ const BpeModel::Merge* BpeModel::find_merge(int32_t left, int32_t right) const {
 void BpeModel::encode_word(std::string_view word, Workspace& ws, std::vector<int32_t>& out) const {
   KANTU_CHECK(!word.empty());
   auto& sym = ws.symbols;
-  auto& heap = ws.heap;
   sym.clear();
-  heap.clear();
   const int32_t n = static_cast<int32_t>(word.size());
   for (int32_t i = 0; i < n; ++i) {
     const auto b = static_cast<unsigned char>(word[static_cast<size_t>(i)]);
     KANTU_CHECK(byte_known_[b], "byte-level vocabulary lacks a byte token");
     sym.push_back({byte_ids_[b], i - 1, i + 1 < n ? i + 1 : -1});
   }
+  merge_symbols(ws, out);
+}
+
+void BpeModel::encode_symbols(std::span<const int32_t> symbols, Workspace& ws,
+                              std::vector<int32_t>& out) const {
+  KANTU_CHECK(!symbols.empty());
+  auto& sym = ws.symbols;
+  sym.clear();
+  const auto n = static_cast<int32_t>(symbols.size());
+  for (int32_t i = 0; i < n; ++i) sym.push_back({symbols[static_cast<size_t>(i)], i - 1, i + 1 < n ? i + 1 : -1});
+  merge_symbols(ws, out);
+}
+
+void BpeModel::merge_symbols(Workspace& ws, std::vector<int32_t>& out) const {
+  auto& sym = ws.symbols;
+  auto& heap = ws.heap;
+  heap.clear();
+  const auto n = static_cast<int32_t>(sym.size());
   // Min-heap on (rank, position): the lowest rank first, the leftmost on ties.
   const auto later = [](const Workspace::Candidate& a, const Workspace::Candidate& b) {
     return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;

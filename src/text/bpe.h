@@ -1,9 +1,12 @@
-// Byte-pair encoding over raw bytes: a vocabulary (token bytes <-> id) and ranked merges.
-// encode_word() applies merges lowest rank first, leftmost first on ties, which gives the
-// same result as the reference's "merge every occurrence of the best pair" loop.
+// Byte-pair encoding: a vocabulary (token bytes <-> id) and ranked merges. The merges apply
+// lowest rank first, leftmost first on ties, which gives the same result as the reference's
+// "merge every occurrence of the best pair" loop. encode_word() starts from a word's single
+// bytes (byte-level BPE); encode_symbols() from any initial symbols (characters with byte
+// fallback, for SentencePiece vocabularies).
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +51,9 @@ class BpeModel {
   };
   // Appends the ids of one pre-token word (raw bytes, non-empty).
   void encode_word(std::string_view word, Workspace& ws, std::vector<int32_t>& out) const;
+  // Appends the ids of a word given as its initial symbols (token ids, non-empty).
+  void encode_symbols(std::span<const int32_t> symbols, Workspace& ws,
+                      std::vector<int32_t>& out) const;
 
  private:
   struct Merge {
@@ -62,6 +68,8 @@ class BpeModel {
            static_cast<uint32_t>(right);
   }
   const Merge* find_merge(int32_t left, int32_t right) const;
+  // Merges ws.symbols (a linked list from index 0) and appends the result.
+  void merge_symbols(Workspace& ws, std::vector<int32_t>& out) const;
 
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> bytes_to_id_;
   std::vector<std::string> id_to_bytes_;

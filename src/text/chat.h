@@ -63,6 +63,7 @@ struct PromptPiece {
   bool control = false;  // an added token emitted by the template, e.g. "<|im_start|>"
   std::string text;
   int64_t repeat = 1;    // control pieces: how many copies (an expanded <|image_pad|>)
+  bool image = false;    // a control piece that stands for one image's visual tokens
 };
 
 struct RenderedPrompt {
@@ -92,6 +93,10 @@ bool is_qwen2vl_chat_template(const std::string& jinja);
 
 // The native format that renders a Jinja template, or null when none does.
 std::unique_ptr<ChatFormat> chat_format_for_template(const std::string& jinja);
+// The llava-hf templates (text/llava_chat_formats.cpp): LLaVA-1.5 / 1.6-vicuna
+// ("USER: <image>\n... ASSISTANT:") and 1.6-mistral ("[INST] <image>\n... [/INST]"),
+// or nullptr when the template is neither.
+std::unique_ptr<ChatFormat> make_llava_chat_format(const std::string& jinja);
 
 // The chat format for a model folder: reads its chat_template.json (or the chat_template
 // in tokenizer_config.json) and picks the native format that renders it. A template no

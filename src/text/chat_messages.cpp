@@ -191,10 +191,17 @@ ChatRequest parse_chat_request(std::string_view json_text, std::string_view what
   return request;
 }
 
+namespace {
+
+constexpr const char* kSupportedTemplates =
+    "Qwen3-VL, Qwen2-VL / Qwen2.5-VL, llava-hf LLaVA-1.5 / 1.6 vicuna / 1.6 mistral";
+
+}  // namespace
+
 std::unique_ptr<ChatFormat> chat_format_for_template(const std::string& jinja) {
   if (is_qwen3vl_chat_template(jinja)) return make_qwen3vl_chat_format();
   if (is_qwen2vl_chat_template(jinja)) return make_qwen2vl_chat_format();
-  return nullptr;
+  return make_llava_chat_format(jinja);
 }
 
 std::unique_ptr<ChatFormat> load_chat_format(const ModelFolder& model) {
@@ -205,8 +212,7 @@ std::unique_ptr<ChatFormat> load_chat_format(const ModelFolder& model) {
   }
   if (auto format = chat_format_for_template(f->string("tokenizer.chat_template"))) return format;
   fail(ErrorKind::kUnsupported, f->path(),
-       ": tokenizer.chat_template is not one kantu renders (supported: Qwen3-VL, Qwen2-VL / "
-       "Qwen2.5-VL)");
+       ": tokenizer.chat_template is not one kantu renders (supported: ", kSupportedTemplates, ")");
 }
 
 std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir) {
@@ -229,8 +235,7 @@ std::unique_ptr<ChatFormat> load_chat_format(const std::string& model_dir) {
   }
   if (auto format = chat_format_for_template(tmpl)) return format;
   fail(ErrorKind::kUnsupported, path,
-       ": this chat template is not one kantu renders (supported: Qwen3-VL, Qwen2-VL / "
-       "Qwen2.5-VL)");
+       ": this chat template is not one kantu renders (supported: ", kSupportedTemplates, ")");
 }
 
 }  // namespace kantu::text

@@ -4,12 +4,6 @@
 
 namespace kantu::text {
 
-void PromptBuilder::text(std::string_view s) {
-  if (s.empty()) return;
-  if (prompt_.pieces.empty() || prompt_.pieces.back().control) prompt_.pieces.push_back({false, {}});
-  prompt_.pieces.back().text.append(s);
-}
-
 void render_parts(const Message& m, const ChatOptions& options, VisionCounters& counters,
                   PromptBuilder& out) {
   for (const ContentPart& part : m.parts) {
@@ -18,7 +12,7 @@ void render_parts(const Message& m, const ChatOptions& options, VisionCounters& 
         ++counters.images;
         if (options.add_vision_id) out.text(cat("Picture ", counters.images, ": "));
         out.control("<|vision_start|>");
-        out.control("<|image_pad|>");
+        out.image("<|image_pad|>");
         out.control("<|vision_end|>");
         break;
       case ContentPart::Kind::kVideo:

@@ -1,5 +1,6 @@
-// Pieces shared by the native chat formats: a builder of RenderedPrompt (control tokens
-// vs text) and the rendering of a content list the way the Qwen templates do it.
+// Pieces shared by the native chat formats: a builder of RenderedPrompt (text is appended
+// to the current text piece; control tokens and image placeholders are pieces of their own)
+// and the rendering of a content list the way the Qwen templates do it.
 #pragma once
 
 #include <string_view>
@@ -10,9 +11,15 @@ namespace kantu::text {
 
 class PromptBuilder {
  public:
-  // Appends text (merged with the text before it); empty text adds nothing.
-  void text(std::string_view s);
-  void control(const char* token) { prompt_.pieces.push_back({true, token}); }
+  void text(std::string_view s) {
+    if (s.empty()) return;
+    if (prompt_.pieces.empty() || prompt_.pieces.back().control) prompt_.pieces.push_back({false, {}});
+    prompt_.pieces.back().text.append(s);
+  }
+  void control(std::string_view token) { prompt_.pieces.push_back({true, std::string(token)}); }
+  // The placeholder token of one image, expanded later to the image's visual tokens
+  // (the format counts its images in prompt().image_count).
+  void image(std::string_view token) { prompt_.pieces.push_back({true, std::string(token), 1, true}); }
   RenderedPrompt& prompt() { return prompt_; }
 
  private:

@@ -60,12 +60,12 @@ RenderedPrompt expand_vision_tokens(const RenderedPrompt& prompt, const VisionTo
   const auto& in = prompt.pieces;
   for (size_t i = 0; i < in.size(); ++i) {
     const PromptPiece& p = in[i];
-    if (expand_images && is_control(p, "<|image_pad|>")) {
+    if (expand_images && p.image) {
       const int64_t n = counts.image_tokens[image];
       if (n < 1 || n > kMaxTokensPerItem) {
         fail(ErrorKind::kInvalidArgument, "image ", image + 1, ": bad token count ", n);
       }
-      out.pieces.push_back({true, p.text, n});
+      out.pieces.push_back({true, p.text, n, true});
       ++image;
       continue;
     }
@@ -103,9 +103,11 @@ RenderedPrompt expand_vision_tokens(const RenderedPrompt& prompt, const VisionTo
 
 std::vector<int32_t> prompt_token_ids(const Tokenizer& tokenizer, const RenderedPrompt& prompt) {
   std::vector<int32_t> ids;
+  if (const auto bos = tokenizer.bos_id()) ids.push_back(*bos);
   for (const PromptPiece& p : prompt.pieces) {
     if (!p.control) {
-      const std::vector<int32_t> text_ids = tokenizer.encode(p.text, AddedTokenMode::kNonSpecial);
+      const bool starts_text = &p == &prompt.pieces.front();
+      const std::vector<int32_t> text_ids = tokenizer.encode(p.text, AddedTokenMode::kNonSpecial, starts_text);
       ids.insert(ids.end(), text_ids.begin(), text_ids.end());
       continue;
     }

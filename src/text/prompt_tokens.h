@@ -33,13 +33,16 @@ struct VisionTokenCounts {
 std::vector<double> video_patch_timestamps(std::span<const int64_t> frame_indices, double fps,
                                            int merge_size = 2);
 
-// Replaces each image's <|image_pad|> by image_tokens[i] copies and each video's
+// Replaces each image's placeholder piece (<|image_pad|>, <image>) by image_tokens[i]
+// copies and each video's
 // <|vision_start|><|video_pad|><|vision_end|> by, per temporal patch k,
 // "<{ts_k:.1f} seconds><|vision_start|>" + <|video_pad|> x (grid_h*grid_w/4) + "<|vision_end|>".
 // Counts that do not match the prompt's images/videos are Error(kInvalidArgument).
 RenderedPrompt expand_vision_tokens(const RenderedPrompt& prompt, const VisionTokenCounts& counts);
 
-// Token ids of a (possibly expanded) prompt.
+// Token ids of a (possibly expanded) prompt, after the tokenizer's BOS when it has one (as
+// the reference processor tokenizes with add_special_tokens=True). Each text piece is
+// tokenized on its own, as the reference does between the added tokens it splits on.
 std::vector<int32_t> prompt_token_ids(const Tokenizer& tokenizer, const RenderedPrompt& prompt);
 
 }  // namespace kantu::text

@@ -16,20 +16,30 @@ std::string StreamDecoder::push(int32_t id) {
     append_utf8_lossy(pending_, out);
     pending_.clear();
     out.append(piece);
-    return out;
+    return emit(std::move(out));
   }
   pending_.append(piece);
   const size_t ready = utf8_emittable_prefix(pending_);
   append_utf8_lossy(std::string_view(pending_).substr(0, ready), out);
   pending_.erase(0, ready);
-  return out;
+  return emit(std::move(out));
 }
 
 std::string StreamDecoder::flush() {
   std::string out;
   append_utf8_lossy(pending_, out);
   pending_.clear();
+  out = emit(std::move(out));
+  at_start_ = true;
   return out;
+}
+
+std::string StreamDecoder::emit(std::string text) {
+  if (at_start_ && !text.empty()) {
+    if (tokenizer_->strips_leading_space() && text.front() == ' ') text.erase(0, 1);
+    at_start_ = false;
+  }
+  return text;
 }
 
 }  // namespace kantu::text

@@ -1,8 +1,9 @@
 // Incremental detokenization for streamed answers: push token ids one at a time and get
 // back only complete UTF-8 text. A character whose bytes are split across tokens (CJK,
 // emoji) is held back until its last byte arrives; bytes that can never become valid are
-// replaced by U+FFFD exactly as Tokenizer::decode would. The concatenation of all push()
-// results and flush() equals decode(all known ids).
+// replaced by U+FFFD exactly as Tokenizer::decode would (including the leading space a
+// SentencePiece tokenizer drops). The concatenation of all push() results and flush()
+// equals decode(all known ids).
 // Not thread-safe: one decoder per sequence. The tokenizer must outlive it.
 #pragma once
 
@@ -25,9 +26,13 @@ class StreamDecoder {
   std::string flush();
 
  private:
+  // Drops the leading space of the first text, when the tokenizer's decode does.
+  std::string emit(std::string text);
+
   const Tokenizer* tokenizer_;
   bool skip_special_;
-  std::string pending_;  // bytes of regular tokens not yet emitted
+  bool at_start_ = true;  // nothing emitted yet
+  std::string pending_;   // bytes of regular tokens not yet emitted
 };
 
 }  // namespace kantu::text

@@ -3,17 +3,18 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "text/byte_level.h"
 #include "text/utf8.h"
 
 namespace kantu::text {
 
-Tokenizer::Tokenizer(BpeModel bpe, std::vector<AddedToken> added, std::string_view pattern)
-    : bpe_(std::move(bpe)), added_(std::move(added)), pretokenizer_(pattern) {
+Tokenizer::Tokenizer(std::shared_ptr<const TextCodec> codec, std::vector<AddedToken> added,
+                     const TokenizerOptions& options)
+    : codec_(std::move(codec)), added_(std::move(added)), options_(options) {
+  KANTU_CHECK(codec_ != nullptr);
   std::sort(added_.begin(), added_.end(),
             [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
   added_by_first_byte_.resize(256);
-  vocab_size_ = bpe_.id_limit();
+  vocab_size_ = codec_->id_limit();
   for (size_t i = 0; i < added_.size(); ++i) {
     const AddedToken& t = added_[i];
     added_by_id_[t.id] = i;
@@ -26,6 +27,9 @@ Tokenizer::Tokenizer(BpeModel bpe, std::vector<AddedToken> added, std::string_vi
     std::stable_sort(list.begin(), list.end(), [&](size_t a, size_t b) {
       return added_[a].content.size() > added_[b].content.size();
     });
+  }
+  if (options_.bos && !is_valid(*options_.bos)) {
+    fail(ErrorKind::kCorrupt, "tokenizer: the BOS token id ", *options_.bos, " is not in the vocabulary");
   }
 }
 
@@ -44,14 +48,19 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, AddedTokenMode mode) const {
+  return encode(text, mode, true);
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, AddedTokenMode mode,
+                                       bool starts_text) const {
   check_utf8(text, "text to tokenize");
   // The reference normalizes the whole text first, then looks for added tokens.
-  const std::string normalized = nfc(text);
+  const std::string normalized = options_.nfc ? nfc(text) : std::string(text);
   const std::string_view s = normalized;
   std::vector<int32_t> ids;
   ids.reserve(s.size() / 3 + 4);
   if (mode == AddedTokenMode::kNone || added_.empty()) {
-    encode_plain(s, ids);
+    codec_->encode(s, starts_text, ids);
     return ids;
   }
   size_t plain_begin = 0;
@@ -61,46 +70,13 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, AddedTokenMode mod
       ++pos;
       continue;
     }
-    encode_plain(s.substr(plain_begin, pos - plain_begin), ids);
+    codec_->encode(s.substr(plain_begin, pos - plain_begin), starts_text && plain_begin == 0, ids);
     ids.push_back(t->id);
     pos += t->content.size();
     plain_begin = pos;
   }
-  encode_plain(s.substr(plain_begin), ids);
+  codec_->encode(s.substr(plain_begin), starts_text && plain_begin == 0, ids);
   return ids;
-}
-
-void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) const {
-  if (text.empty()) return;
-  std::vector<std::string_view> words;
-  words.reserve(text.size() / 4 + 1);
-  pretokenizer_.split(text, words);
-  // Words repeat a lot in real text; remember each distinct word's ids for this call.
-  struct Span {
-    uint32_t begin, size;
-  };
-  std::unordered_map<std::string_view, Span> cache;
-  std::vector<int32_t> cached_ids;
-  BpeModel::Workspace ws;
-  for (std::string_view word : words) {
-    if (word.size() == 1) {  // one byte: nothing to merge
-      out.push_back(bpe_.find(word));
-      continue;
-    }
-    const auto it = cache.find(word);
-    if (it != cache.end()) {
-      out.insert(out.end(), cached_ids.begin() + it->second.begin,
-                 cached_ids.begin() + it->second.begin + it->second.size);
-      continue;
-    }
-    const size_t before = out.size();
-    bpe_.encode_word(word, ws, out);
-    const Span span{static_cast<uint32_t>(cached_ids.size()),
-                    static_cast<uint32_t>(out.size() - before)};
-    cached_ids.insert(cached_ids.end(), out.begin() + static_cast<std::ptrdiff_t>(before),
-                      out.end());
-    cache.emplace(word, span);
-  }
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
@@ -109,7 +85,7 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) c
     if (!is_valid(id)) fail(ErrorKind::kInvalidArgument, "token id ", id, " is not in the vocabulary (size ", vocab_size_, ")");
     const auto added = added_by_id_.find(id);
     if (added == added_by_id_.end()) {
-      pending.append(bpe_.token_bytes(id));
+      pending.append(codec_->bytes(id));
       continue;
     }
     const AddedToken& t = added_[added->second];
@@ -119,6 +95,7 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) c
     text.append(t.content);
   }
   append_utf8_lossy(pending, text);
+  if (options_.strip_leading_space && text.starts_with(' ')) text.erase(0, 1);
   return text;
 }
 
@@ -126,18 +103,14 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
   for (const AddedToken& t : added_) {
     if (t.content == token) return t.id;
   }
-  const auto bytes = byte_level_to_bytes(token);
-  if (!bytes) return std::nullopt;
-  const int32_t id = bpe_.find(*bytes);
-  if (id < 0) return std::nullopt;
-  return id;
+  return codec_->find(token);
 }
 
 std::string Tokenizer::id_to_token(int32_t id) const {
   if (!is_valid(id)) fail(ErrorKind::kInvalidArgument, "token id ", id, " is not in the vocabulary (size ", vocab_size_, ")");
   const auto added = added_by_id_.find(id);
   if (added != added_by_id_.end()) return added_[added->second].content;
-  return bytes_to_byte_level(bpe_.token_bytes(id));
+  return codec_->spell(id);
 }
 
 bool Tokenizer::is_special(int32_t id) const {
@@ -148,14 +121,14 @@ bool Tokenizer::is_special(int32_t id) const {
 bool Tokenizer::is_added(int32_t id) const { return added_by_id_.count(id) != 0; }
 
 bool Tokenizer::is_valid(int32_t id) const {
-  return id >= 0 && id < vocab_size_ && (is_added(id) || !bpe_.token_bytes(id).empty());
+  return id >= 0 && id < vocab_size_ && (is_added(id) || !codec_->bytes(id).empty());
 }
 
 std::string_view Tokenizer::piece(int32_t id) const {
   if (!is_valid(id)) fail(ErrorKind::kInvalidArgument, "token id ", id, " is not in the vocabulary (size ", vocab_size_, ")");
   const auto added = added_by_id_.find(id);
   if (added != added_by_id_.end()) return added_[added->second].content;
-  return bpe_.token_bytes(id);
+  return codec_->bytes(id);
 }
 
 }  // namespace kantu::text

@@ -1,6 +1,8 @@
-// The Qwen2-family byte-level BPE tokenizer, matching Hugging Face's reference
-// (Qwen2Tokenizer, transformers 4.57) id for id:
-//   text --check UTF-8--> NFC --split on added tokens--> regex pre-tokenizer --> byte-level BPE.
+// The tokenizer of a model, matching Hugging Face's reference (transformers 4.57) id for id:
+//   text --check UTF-8--> [NFC] --split on added tokens--> codec (text/text_codec.h) --> ids
+// where the codec is the family's: Qwen2's byte-level BPE (regex pre-tokenizer, NFC first),
+// a SentencePiece tokenizer.model run by libsentencepiece (LLaMA, Mistral), or the
+// tokenizer.json form of such a vocabulary run by kantu's own BPE.
 //
 // Added tokens (<|im_start|>, <think>, ...) are matched as whole strings, leftmost and longest
 // first, before the regex. Which of them may match is the caller's choice (AddedTokenMode):
@@ -24,8 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "text/bpe.h"
-#include "text/pretokenizer.h"
+#include "text/text_codec.h"
 
 namespace kantu {
 class GgufFile;
@@ -42,15 +43,29 @@ struct AddedToken {
 
 enum class AddedTokenMode { kAll, kNonSpecial, kNone };
 
+// What a family's tokenizer does around its codec.
+struct TokenizerOptions {
+  bool nfc = false;                  // NFC-normalize the text first (Qwen2)
+  bool strip_leading_space = false;  // decoding drops one leading space (SentencePiece's dummy prefix)
+  std::optional<int32_t> bos;        // the token put before a prompt (LLaMA's <s>), if any
+};
+
 class Tokenizer {
  public:
-  // Loads <dir>/tokenizer.json when present, else vocab.json + merges.txt +
-  // tokenizer_config.json. Malformed files throw Error(kCorrupt) naming the file.
+  Tokenizer(std::shared_ptr<const TextCodec> codec, std::vector<AddedToken> added,
+            const TokenizerOptions& options);
+
+  // Loads <dir>/tokenizer.model (SentencePiece, with tokenizer_config.json) when present,
+  // else <dir>/tokenizer.json, else vocab.json + merges.txt + tokenizer_config.json.
+  // Malformed files throw Error(kCorrupt) naming the file.
   static Tokenizer load(const std::string& model_dir);
-  static Tokenizer from_tokenizer_json(const std::string& path);
+  // config_path: tokenizer_config.json (may not exist): added tokens, legacy, add_bos_token.
+  static Tokenizer from_tokenizer_json(const std::string& path, const std::string& config_path = "");
+  static Tokenizer from_sentencepiece(const std::string& model_path, const std::string& config_path);
   static Tokenizer from_vocab_merges(const std::string& vocab_path, const std::string& merges_path,
                                      const std::string& config_path);
-  // From a GGUF file's tokenizer.ggml.* metadata (model "gpt2", pre "qwen2").
+  // From a GGUF file's tokenizer.ggml.* metadata: model "gpt2" (pre "qwen2"), or "llama"
+  // (a SentencePiece vocabulary with scores, run by libsentencepiece).
   static Tokenizer from_gguf(const GgufFile& file);
   // The tokenizer of an opened model: its folder's files, or its GGUF metadata.
   static Tokenizer load(const ModelFolder& model);
@@ -58,12 +73,17 @@ class Tokenizer {
   // Invalid UTF-8 throws Error(kInvalidArgument). parse_special=true is kAll, false is kNone.
   std::vector<int32_t> encode(std::string_view text, bool parse_special) const;
   std::vector<int32_t> encode(std::string_view text, AddedTokenMode mode) const;
+  // starts_text=false: text continues an input (a later piece of a chat prompt), which
+  // matters to SentencePiece's "first" prefix scheme. No BOS is added by any encode().
+  std::vector<int32_t> encode(std::string_view text, AddedTokenMode mode, bool starts_text) const;
 
   // Bytes of regular tokens are joined and decoded as UTF-8 with U+FFFD for ill-formed
-  // sequences; added tokens contribute their content. Unknown ids throw kInvalidArgument.
+  // sequences; added tokens contribute their content; with strips_leading_space() one
+  // leading space of the result is dropped. Unknown ids throw kInvalidArgument.
   std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
 
-  // HF token strings: byte-level spelling for regular tokens ("Ġworld"), content for added.
+  // HF token strings: the vocabulary's spelling for regular tokens ("Ġworld", "▁world"),
+  // content for added ones.
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::string id_to_token(int32_t id) const;  // throws kInvalidArgument for unknown ids
 
@@ -72,23 +92,25 @@ class Tokenizer {
   bool is_valid(int32_t id) const;
   // 1 + the largest token id (regular or added): 151669 for Qwen3-VL.
   int32_t vocab_size() const { return vocab_size_; }
+  // The token the reference tokenizer puts before an input (add_bos_token), if any.
+  std::optional<int32_t> bos_id() const { return options_.bos; }
+  bool strips_leading_space() const { return options_.strip_leading_space; }
   const std::vector<AddedToken>& added_tokens() const { return added_; }
 
   // Raw bytes of a regular token, or the content of an added token (for streaming decode).
   std::string_view piece(int32_t id) const;
 
+  const TextCodec& codec() const { return *codec_; }
+
  private:
-  Tokenizer(BpeModel bpe, std::vector<AddedToken> added, std::string_view pattern);
-  // Appends the ids of NFC text that contains no added token to match.
-  void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
   // Longest added token allowed by mode that starts at text[pos], or nullptr.
   const AddedToken* match_added(std::string_view text, size_t pos, AddedTokenMode mode) const;
 
-  BpeModel bpe_;
+  std::shared_ptr<const TextCodec> codec_;
   std::vector<AddedToken> added_;                          // sorted by id
   std::unordered_map<int32_t, size_t> added_by_id_;        // id -> index in added_
   std::vector<std::vector<size_t>> added_by_first_byte_;   // [256] -> indices, longest first
-  Pretokenizer pretokenizer_;
+  TokenizerOptions options_;
   int32_t vocab_size_ = 0;
 };
 

@@ -298,9 +298,11 @@ TEST(ModelFolder, FamilyRegistry) {
   EXPECT_STREQ(model_family_name(ModelFamily::kQwen3VL), "qwen3_vl");
   EXPECT_EQ(model_family_from_config({{"model_type", "qwen2_5_vl"}}, "c"), ModelFamily::kQwen25VL);
   EXPECT_EQ(model_family_from_config({{"model_type", "qwen2_vl"}}, "c"), ModelFamily::kQwen2VL);
-  EXPECT_EQ(supported_model_types(), (std::vector<std::string>{"qwen3_vl", "qwen2_5_vl", "qwen2_vl"}));
-  test::expect_error([] { model_family_from_config({{"model_type", "llama"}}, "c"); },
-                     ErrorKind::kUnsupported, {"unsupported model type llama"});
+  EXPECT_EQ(model_family_from_config({{"model_type", "llava_next"}}, "c"), ModelFamily::kLlavaNext);
+  EXPECT_EQ(supported_model_types(),
+            (std::vector<std::string>{"qwen3_vl", "qwen2_5_vl", "qwen2_vl", "llava", "llava_next"}));
+  test::expect_error([] { model_family_from_config({{"model_type", "mllama"}}, "c"); },
+                     ErrorKind::kUnsupported, {"unsupported model type mllama"});
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ TEST(TokenizerGguf, SmallVocabularyEncodes) {
 }
 
 TEST(TokenizerGguf, BadVocabulariesAreClearErrors) {
-  expect_error(tiny_vocab("llama").build(), ErrorKind::kUnsupported, "\"llama\"");
+  expect_error(tiny_vocab("bert").build(), ErrorKind::kUnsupported, "\"bert\"");
   expect_error(tiny_vocab("gpt2", {1, 1}).build(), ErrorKind::kCorrupt, "token_type has 2");
   std::vector<int32_t> bad(257, 1);
   bad[5] = 42;
