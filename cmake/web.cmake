@@ -127,4 +127,12 @@ if(KANTU_BUILD_TESTS)
                    --out ${CMAKE_BINARY_DIR}/test-artifacts/web_ui
            WORKING_DIRECTORY ${KANTU_WEB_BUILD})
   set_tests_properties(web_ui_chromium PROPERTIES TIMEOUT 120 LABELS web)
+  # The evaluation report (kantu eval compare on two tiny models) in headless Chromium.
+  add_test(NAME eval_report_chromium
+           COMMAND ${KANTU_NODE} ${KANTU_WEB_BUILD}/tests/report_test.mjs
+                   --kantu $<TARGET_FILE:kantu>
+                   --testdata ${KANTU_TESTDATA_DEFAULT}
+                   --out ${CMAKE_BINARY_DIR}/test-artifacts/eval_report
+           WORKING_DIRECTORY ${KANTU_WEB_BUILD})
+  set_tests_properties(eval_report_chromium PROPERTIES TIMEOUT 180 LABELS web)
 endif()

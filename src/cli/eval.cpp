@@ -1,4 +1,4 @@
-// kantu eval {tokenize, score, run, merge, report}: the captioning benchmark.
+// kantu eval {tokenize, score, run, merge, report, compare}: the captioning benchmark.
 #include "cli/commands.h"
 #include "cli/eval_commands.h"
 
@@ -14,6 +14,7 @@ void add_eval_command(CLI::App& app) {
   add_eval_run_command(*eval);
   add_eval_merge_command(*eval);
   add_eval_report_command(*eval);
+  add_eval_compare_command(*eval);
 }
 
 }  // namespace kantu::cli

@@ -10,5 +10,6 @@ void add_eval_score_command(CLI::App& eval);
 void add_eval_report_command(CLI::App& eval);
 void add_eval_run_command(CLI::App& eval);
 void add_eval_merge_command(CLI::App& eval);
+void add_eval_compare_command(CLI::App& eval);
 
 }  // namespace kantu::cli

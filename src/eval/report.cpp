@@ -54,6 +54,8 @@ RunStats load_run_stats(const std::string& dir) {
     s.model = record.at("model").get<std::string>();
     s.backend = record.at("backend").get<std::string>();
     s.peak_memory_mb = record.value("peak_memory_mb", Json("unknown"));
+    s.annotations = record.value("annotations", "");
+    s.images_dir = record.value("images", "");
     s.scores = metrics.at("corpus");
     if (metrics.contains("not_computed"))
       s.not_computed = metrics.at("not_computed").get<std::vector<std::string>>();
@@ -64,6 +66,7 @@ RunStats load_run_stats(const std::string& dir) {
   bool decode_known = true, tokens_known = true;
   for (const Prediction& p : read_predictions(dir)) {
     ++s.images;
+    s.captions[p.image_id] = p.caption;
     if (p.timings.total_ms >= 0) {
       s.latencies_ms.push_back(p.timings.total_ms);
       total_ms += p.timings.total_ms;

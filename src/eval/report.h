@@ -1,7 +1,10 @@
-// `kantu eval report`: a comparison of finished runs (scores, latency, throughput,
-// memory) as Markdown, JSON and a self-contained HTML page with inline SVG charts.
+// `kantu eval report` (and the end of `kantu eval compare`): a comparison of finished runs
+// (scores, latency, throughput, memory) as Markdown, JSON and a self-contained HTML page
+// with inline SVG charts (scores, quality against speed, latency distribution) and a
+// gallery of the images with every run's caption beside the references.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,8 @@ struct RunStats {
   double tokens_per_s = -1;          // generated tokens / decode time (or / total time)
   std::string tokens_per_s_basis;    // "decode" or "end-to-end" or "unknown"
   Json peak_memory_mb;               // number or "unknown"
+  std::string annotations, images_dir;          // what the run captioned (run.json)
+  std::map<std::string, std::string> captions;  // image id -> caption
 };
 
 RunStats load_run_stats(const std::string& run_dir);
