@@ -286,6 +286,24 @@ std::string MockHub::git_blob_sha1(const std::string& data) {
   return digest_hex(EVP_sha1(), "blob " + std::to_string(data.size()) + std::string(1, '\0') + data);
 }
 
+void write_cache_by_hand(const std::string& cache_dir, const MockRepo& repo) {
+  std::string folder = "models--" + repo.id;
+  folder.replace(folder.find('/'), 1, "--");
+  const fs::path root = fs::path(cache_dir) / folder;
+  fs::create_directories(root / "blobs");
+  fs::create_directories(root / "refs");
+  std::ofstream(root / "refs" / "main", std::ios::binary) << repo.commit;
+  for (const MockFile& f : repo.files) {
+    const std::string etag = f.lfs ? MockHub::sha256_hex(f.content) : MockHub::git_blob_sha1(f.content);
+    std::ofstream(root / "blobs" / etag, std::ios::binary) << f.content;
+    const fs::path link = root / "snapshots" / repo.commit / f.path;
+    fs::create_directories(link.parent_path());
+    std::string up = "../../";
+    for (char c : f.path) up += c == '/' ? "../" : "";
+    fs::create_symlink(up + "blobs/" + etag, link);
+  }
+}
+
 MockRepo mock_repo_from_folder(const std::string& id, const std::string& folder, const std::string& commit) {
   MockRepo repo;
   repo.id = id;

@@ -81,6 +81,11 @@ class MockHub {
   std::atomic<int> api_calls_{0}, resolve_calls_{0};
 };
 
+// Writes the repo's files into a Hugging Face cache by hand, as huggingface_hub lays them
+// out (blobs named by ETag, relative snapshot links, refs/main; no trees/ listing, as the
+// versions before it): for reading caches that kantu did not write.
+void write_cache_by_hand(const std::string& cache_dir, const MockRepo& repo);
+
 // The files of a model folder on disk as a mock repo (safetensors and *.gguf are LFS).
 MockRepo mock_repo_from_folder(const std::string& id, const std::string& folder, const std::string& commit);
 

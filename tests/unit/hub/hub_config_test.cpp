@@ -1,43 +1,22 @@
 // The environment read the way huggingface_hub reads it: endpoint, cache, token, offline.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include "core/error.h"
 #include "hub/hub_config.h"
 #include "hub/repo_cache.h"
+#include "support/env_scope.h"
 #include "support/testdata.h"
 
 namespace kantu::hub {
 namespace {
 
-// Sets variables for one test and restores the previous environment afterwards.
-class Env {
+// Every variable HubConfig reads, unset for each test.
+class Env : public test::EnvScope {
  public:
-  Env() {
-    for (const char* n : kNames) {
-      const char* v = std::getenv(n);
-      saved_.emplace_back(n, v ? std::optional<std::string>(v) : std::nullopt);
-      ::unsetenv(n);
-    }
-  }
-  ~Env() {
-    for (const auto& [n, v] : saved_) {
-      if (v) {
-        ::setenv(n.c_str(), v->c_str(), 1);
-      } else {
-        ::unsetenv(n.c_str());
-      }
-    }
-  }
-  void set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-
- private:
-  static constexpr const char* kNames[] = {"HF_ENDPOINT",    "HF_TOKEN",       "HUGGING_FACE_HUB_TOKEN",
-                                           "HF_TOKEN_PATH",  "HF_HOME",        "HF_HUB_CACHE",
-                                           "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE",
-                                           "TRANSFORMERS_OFFLINE", "HF_HUB_ETAG_TIMEOUT",
-                                           "HF_HUB_DOWNLOAD_TIMEOUT", "HOME"};
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+  Env()
+      : EnvScope({"HF_ENDPOINT", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HOME", "HF_HUB_CACHE",
+                  "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                  "HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT", "HOME"}) {}
 };
 
 TEST(HubConfig, DefaultsFollowHome) {

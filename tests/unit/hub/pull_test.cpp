@@ -390,17 +390,11 @@ TEST_F(PullTest, DiskFullWhileWritingIsClear) {
 // A cache laid out by hand the way huggingface_hub lays it out (no trees/ listing, as
 // versions before it wrote one): read with the network off.
 TEST_F(PullTest, AHandLaidCacheIsReadWithoutNetwork) {
-  const std::string root = cache_ + "/models--hand--made";
-  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
-  fs::create_directories(root + "/blobs");
-  fs::create_directories(root + "/refs");
-  fs::create_directories(root + "/snapshots/" + commit);
-  test::write_text_file(root + "/refs/main", commit);
-  for (const MockFile& f : repo_.files) {
-    if (f.path.find('/') != std::string::npos) continue;
-    test::write_text_file(root + "/blobs/" + etag_of(f), f.content);
-    fs::create_symlink("../../blobs/" + etag_of(f), root + "/snapshots/" + commit + "/" + f.path);
-  }
+  MockRepo hand = repo_;
+  hand.id = "hand/made";
+  hand.commit = "0123456789abcdef0123456789abcdef01234567";
+  test::write_cache_by_hand(cache_, hand);
+  const std::string root = cache_ + "/models--hand--made", commit = hand.commit;
   config_.endpoint = "http://127.0.0.1:9";  // nothing listens there
   config_.offline = true;
   PullResult r = pull_model("hand/made");
