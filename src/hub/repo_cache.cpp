@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
+#include "hub/file_select.h"
 
 namespace kantu::hub {
 
@@ -69,6 +70,19 @@ std::optional<std::string> repo_id_from_folder(const std::string& folder) {
     start = s + 2;
   }
   return id;
+}
+
+std::optional<std::string> model_name_of_cache_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::absolute(path, ec).lexically_normal();
+  for (fs::path dir = p; dir.has_parent_path() && dir != dir.parent_path(); dir = dir.parent_path()) {
+    if (dir.parent_path().filename() != "snapshots" || !is_commit_hash(dir.filename().string())) continue;
+    const std::optional<std::string> repo = repo_id_from_folder(dir.parent_path().parent_path().filename().string());
+    if (!repo) return std::nullopt;
+    const std::string tag = p.extension() == ".gguf" ? gguf_file_tag(p.filename().string()) : "";
+    return tag.empty() ? *repo : *repo + ":" + tag;
+  }
+  return std::nullopt;
 }
 
 bool is_commit_hash(const std::string& text) {

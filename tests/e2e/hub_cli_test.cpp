@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "core/subprocess.h"
 #include "support/env_scope.h"
 #include "support/gguf_pair.h"
 #include "support/mock_hub.h"
@@ -114,6 +115,16 @@ TEST(HubCli, FromAModelNameToAnAnswerInOneCommand) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_EQ(parse_json(info.out, "info")["model_dir"], snap);
   EXPECT_EQ(hub.api_calls(), api_calls);
+
+  // kantu serve names the model as the Hub does (not by its commit).
+  {
+    Subprocess serve({KANTU_EXE, "serve", "-m", "tiny-org/qwen3vl-tiny-c", "--port", "0", "--threads", "1"}, ".");
+    std::string ready;
+    for (int i = 0; i < 5 && ready.find("\"ready\"") == std::string::npos; ++i) ready = serve.read_line(60);
+    EXPECT_NE(ready.find("\"model\":\"tiny-org/qwen3vl-tiny-c\""), std::string::npos) << ready;
+    serve.signal(SIGTERM);
+    serve.wait();
+  }
 
   // --no-pull refuses what the cache lacks.
   const auto refused = run_hub_kantu(greedy_args("tiny-org/other", {"--no-pull"}));

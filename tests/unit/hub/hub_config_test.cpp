@@ -94,6 +94,15 @@ TEST(RepoCache, NamesAndPaths) {
   EXPECT_EQ(cache.pointer_path("abc", "x/y.json"), "/c/models--o--n/snapshots/abc/x/y.json");
   EXPECT_EQ(cache.blob_lock_path("e1"), "/c/.locks/models--o--n/e1.lock");
   EXPECT_THROW(cache.pointer_path("abc", "../../../etc/passwd"), Error);
+
+  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  EXPECT_EQ(model_name_of_cache_path("/c/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/" + commit),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(model_name_of_cache_path("/c/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/" + commit + "/"),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(model_name_of_cache_path("/c/models--o--n-GGUF/snapshots/" + commit + "/q/n-Q8_0.gguf"), "o/n-GGUF:Q8_0");
+  EXPECT_FALSE(model_name_of_cache_path("/models/Qwen3-VL-2B-Instruct"));
+  EXPECT_FALSE(model_name_of_cache_path("/c/datasets--o--n/snapshots/" + commit));
 }
 
 }  // namespace
