@@ -100,6 +100,10 @@ class Fetcher {
       req.size = m.size;
       req.display_name = path;
       req.blob_path = blob;
+      req.relocate = [&] {
+        if (observer_) observer_->notice("the download link of " + path + " was refused (expired?); asking the Hub for a new one");
+        return metadata(path).location;
+      };
       bool started = false;
       const auto progress = [&](int64_t done) {
         if (!observer_) return;

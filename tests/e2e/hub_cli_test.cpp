@@ -39,6 +39,9 @@ class HubEnv : public test::EnvScope {
     set("HF_HOME", cache + "/../hf_home");     // no stray token file
     set("XDG_CACHE_HOME", cache + "/../xdg");  // converted weights, if any
   }
+
+ private:
+  test::ProxyEnvScope no_proxies_;
 };
 
 std::vector<std::string> kantu_argv(const std::vector<std::string>& args) {

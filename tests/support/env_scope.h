@@ -40,4 +40,12 @@ class EnvScope {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
+// The proxy variables libcurl reads, unset for the scope: tests that talk to servers over
+// loopback must not go through a proxy the machine happens to name.
+class ProxyEnvScope : public EnvScope {
+ public:
+  ProxyEnvScope()
+      : EnvScope({"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}) {}
+};
+
 }  // namespace kantu::test
