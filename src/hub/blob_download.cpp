@@ -128,9 +128,11 @@ BlobOutcome download_blob(HubClient& client, const BlobRequest& req,
     if (progress) progress(partial.size());
     return true;
   };
+  std::string url = req.url;
+  int relocations = 0;
   const auto make = [&] {
     HttpRequest q;
-    q.url = req.url;
+    q.url = url;
     q.connect_timeout_s = client.config().download_timeout_s;
     q.stall_timeout_s = client.config().download_timeout_s;
     if (partial.size() > 0) q.range_from = partial.size();
@@ -163,9 +165,15 @@ BlobOutcome download_blob(HubClient& client, const BlobRequest& req,
       digest.reset();
       continue;
     }
+    const bool refused = r.status == 403 || r.status == 410;
+    if (refused && req.relocate && relocations < 2) {  // the partial file is kept: resumed
+      ++relocations;
+      url = req.relocate();
+      continue;
+    }
     if (r.status < 200 || r.status >= 300)
       fail(ErrorKind::kNotFound, "downloading ", req.display_name, ": ", r.url, " answered HTTP ", r.status,
-           r.status == 403 ? " (the signed download link was refused; run the command again)" : "");
+           refused ? " (the download link was refused, also after asking the Hub for a new one)" : "");
     if (partial.size() < req.size && !made_progress())
       throw HubUnreachable(cat("downloading ", req.display_name, ": ", r.url, " ended the body after ",
                                partial.size(), " of ", req.size, " bytes without sending more"));

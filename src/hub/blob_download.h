@@ -19,6 +19,9 @@ struct BlobRequest {
   int64_t size = 0;          // bytes expected
   std::string display_name;  // the repo path, for messages
   std::string blob_path;     // destination (RepoCache::blob_path(etag))
+  // A fresh `url` when the server refuses the one given (403/410: a signed CDN link that
+  // expired during a long download); may be empty.
+  std::function<std::string()> relocate;
 };
 
 struct BlobOutcome {

@@ -151,7 +151,9 @@ RemoveReport remove_from_cache(const HubConfig& config, const ModelRef& ref,
     fs::remove_all(cache.dir(), ec);
     if (ec) fail(ErrorKind::kInvalidArgument, "cannot remove ", cache.dir(), ": ", ec.message());
     report.removed.push_back(cache.dir());
-    fs::remove_all(fs::path(cache.blob_lock_path("x")).parent_path(), ec);
+    // .locks/models--ORG--NAME stays (empty files, as huggingface_hub leaves them): a lock
+    // file removed while a waiting pull holds it open would let the next process lock a
+    // new file of the same name, and two writers would no longer exclude each other.
   };
   if (ref.tag.empty() && !revision) {
     remove_repo();

@@ -4,11 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "hub/blob_download.h"
 #include "hub/file_lock.h"
 #include "hub/hub_client.h"
@@ -21,14 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::kNotFound, "cannot read ", path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Free bytes for an unprivileged writer at `dir` (or its nearest existing parent).
 int64_t free_bytes(fs::path dir) {
@@ -109,6 +100,10 @@ class Fetcher {
       req.size = m.size;
       req.display_name = path;
       req.blob_path = blob;
+      req.relocate = [&] {
+        if (observer_) observer_->notice("the download link of " + path + " was refused (expired?); asking the Hub for a new one");
+        return metadata(path).location;
+      };
       bool started = false;
       const auto progress = [&](int64_t done) {
         if (!observer_) return;

@@ -6,10 +6,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/mapped_file.h"
+#include "hub/file_select.h"
 
 namespace kantu::hub {
 
@@ -37,13 +38,6 @@ void write_atomically(const fs::path& path, const std::string& content) {
     fs::remove(tmp, ec);
     fail(ErrorKind::kInvalidArgument, "cannot write ", path.string(), ": ", ec.message());
   }
-}
-
-std::string read_small_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -76,6 +70,19 @@ std::optional<std::string> repo_id_from_folder(const std::string& folder) {
     start = s + 2;
   }
   return id;
+}
+
+std::optional<std::string> model_name_of_cache_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::absolute(path, ec).lexically_normal();
+  for (fs::path dir = p; dir.has_parent_path() && dir != dir.parent_path(); dir = dir.parent_path()) {
+    if (dir.parent_path().filename() != "snapshots" || !is_commit_hash(dir.filename().string())) continue;
+    const std::optional<std::string> repo = repo_id_from_folder(dir.parent_path().parent_path().filename().string());
+    if (!repo) return std::nullopt;
+    const std::string tag = p.extension() == ".gguf" ? gguf_file_tag(p.filename().string()) : "";
+    return tag.empty() ? *repo : *repo + ":" + tag;
+  }
+  return std::nullopt;
 }
 
 bool is_commit_hash(const std::string& text) {
@@ -136,7 +143,7 @@ std::optional<std::string> RepoCache::resolve_revision(const std::string& revisi
   const fs::path ref = fs::path(dir()) / "refs" / revision;
   std::error_code ec;
   if (!fs::is_regular_file(ref, ec)) return std::nullopt;
-  std::string commit = read_small_file(ref);
+  std::string commit = read_file(ref.string());
   while (!commit.empty() && (commit.back() == '\n' || commit.back() == '\r' || commit.back() == ' '))
     commit.pop_back();
   if (!is_commit_hash(commit)) return std::nullopt;
@@ -148,7 +155,7 @@ void RepoCache::write_ref(const std::string& revision, const std::string& commit
   check_repo_path(revision);
   const fs::path ref = fs::path(dir()) / "refs" / revision;
   std::error_code ec;
-  if (fs::is_regular_file(ref, ec) && read_small_file(ref) == commit) return;
+  if (fs::is_regular_file(ref, ec) && read_file(ref.string()) == commit) return;
   write_atomically(ref, commit);  // no newline, as the reference writes it
 }
 
@@ -180,7 +187,7 @@ std::optional<std::vector<RepoFile>> RepoCache::read_tree(const std::string& com
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
   try {
-    const Json j = parse_json(read_small_file(path), path.string());
+    const Json j = parse_json(read_file(path.string()), path.string());
     if (!j.is_object() || j.value("format_version", 0) != 1 || !j.contains("files") ||
         !j["files"].is_object())
       return std::nullopt;  // another format: ignored, as the reference ignores it

@@ -29,6 +29,10 @@ struct RepoFile {
 std::string repo_folder_name(const std::string& repo_id);
 // The inverse for a model folder name; nullopt for anything else (datasets, spaces, junk).
 std::optional<std::string> repo_id_from_folder(const std::string& folder);
+// The Hub name of a path inside a cache snapshot: ORG/NAME for
+// .../models--ORG--NAME/snapshots/<commit>[/...], ORG/NAME:TAG for a GGUF model file there
+// (TAG from its name); nullopt for any other path.
+std::optional<std::string> model_name_of_cache_path(const std::string& path);
 // A full commit id: 40 lower-case hex digits.
 bool is_commit_hash(const std::string& text);
 // False for a repo path that would escape its folder (absolute, "..", "\\", empty parts).

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "formats/model_folder.h"
+#include "hub/repo_cache.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
 #include "models/model.h"
@@ -304,7 +305,9 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
   if (!shared->chat) fail(profile.chat_error_kind, profile.chat_error);
   shared->image_config = profile.image;
   shared->context = std::min<int64_t>(options.context_length, shared->model->max_context());
-  shared->model_id = std::filesystem::path(model_dir).filename().string();
+  // A model from the Hugging Face cache is named as the Hub names it, not by its commit.
+  shared->model_id = hub::model_name_of_cache_path(model_dir)
+                         .value_or(std::filesystem::path(model_dir).filename().string());
   if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();
   return std::make_unique<RealEngine>(std::move(shared));
 }

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "core/json.h"
+#include "core/subprocess.h"
+#include "support/env_scope.h"
 #include "support/gguf_pair.h"
 #include "support/mock_hub.h"
 #include "support/testdata.h"
@@ -27,34 +29,19 @@ using test::MockHub;
 const std::string kCommit = "c0ffee0123456789abcdef0123456789abcdef01";
 
 // The Hub environment of the kantu child processes (restored afterwards).
-class HubEnv {
+class HubEnv : public test::EnvScope {
  public:
-  HubEnv(const std::string& endpoint, const std::string& cache) {
-    for (const char* n : {"HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
-                          "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT", "XDG_CACHE_HOME"}) {
-      const char* v = std::getenv(n);
-      saved_.emplace_back(n, v ? std::optional<std::string>(v) : std::nullopt);
-      ::unsetenv(n);
-    }
+  HubEnv(const std::string& endpoint, const std::string& cache)
+      : EnvScope({"HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH",
+                  "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT", "HF_HUB_ETAG_TIMEOUT", "XDG_CACHE_HOME"}) {
     set("HF_ENDPOINT", endpoint);
     set("HF_HUB_CACHE", cache);
-    set("HF_HOME", cache + "/../hf_home");  // no stray token file
+    set("HF_HOME", cache + "/../hf_home");     // no stray token file
     set("XDG_CACHE_HOME", cache + "/../xdg");  // converted weights, if any
   }
-  ~HubEnv() {
-    for (const auto& [n, v] : saved_) {
-      if (v) {
-        ::setenv(n.c_str(), v->c_str(), 1);
-      } else {
-        ::unsetenv(n.c_str());
-      }
-    }
-  }
-  void set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-  void unset(const char* name) { ::unsetenv(name); }
 
  private:
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+  test::ProxyEnvScope no_proxies_;
 };
 
 std::vector<std::string> kantu_argv(const std::vector<std::string>& args) {
@@ -88,6 +75,21 @@ std::string snapshot(const std::string& cache, const std::string& folder) {
   return cache + "/" + folder + "/snapshots/" + kCommit;
 }
 
+// The tiny model on a mock Hub whose CDN pauses `chunk_delay_ms` per 64 KiB, and a fresh
+// cache in the environment of the kantu processes.
+struct TinyHub {
+  explicit TinyHub(int chunk_delay_ms)
+      : cache(test::make_temp_dir("hub_e2e") + "/hub"), env(hub.endpoint(), cache) {
+    hub.add_repo(tiny_c_repo());
+    test::MockFaults slow;
+    slow.chunk_delay_ms = chunk_delay_ms;
+    hub.set_faults(slow);
+  }
+  MockHub hub;
+  std::string cache;
+  HubEnv env;
+};
+
 TEST(HubCli, FromAModelNameToAnAnswerInOneCommand) {
   MockHub hub;
   hub.add_repo(tiny_c_repo());
@@ -116,6 +118,16 @@ TEST(HubCli, FromAModelNameToAnAnswerInOneCommand) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_EQ(parse_json(info.out, "info")["model_dir"], snap);
   EXPECT_EQ(hub.api_calls(), api_calls);
+
+  // kantu serve names the model as the Hub does (not by its commit).
+  {
+    Subprocess serve({KANTU_EXE, "serve", "-m", "tiny-org/qwen3vl-tiny-c", "--port", "0", "--threads", "1"}, ".");
+    std::string ready;
+    for (int i = 0; i < 5 && ready.find("\"ready\"") == std::string::npos; ++i) ready = serve.read_line(60);
+    EXPECT_NE(ready.find("\"model\":\"tiny-org/qwen3vl-tiny-c\""), std::string::npos) << ready;
+    serve.signal(SIGTERM);
+    serve.wait();
+  }
 
   // --no-pull refuses what the cache lacks.
   const auto refused = run_hub_kantu(greedy_args("tiny-org/other", {"--no-pull"}));
@@ -247,13 +259,9 @@ int64_t incomplete_bytes(const std::string& cache) {
 }
 
 TEST(HubCli, AnInterruptedPullResumes) {
-  MockHub hub;
-  hub.add_repo(tiny_c_repo());
-  test::MockFaults slow;
-  slow.chunk_delay_ms = 20;
-  hub.set_faults(slow);
-  const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
-  HubEnv env(hub.endpoint(), cache);
+  TinyHub tiny(20);
+  MockHub& hub = tiny.hub;
+  const std::string& cache = tiny.cache;
 
   std::string weights_sha;
   for (const test::MockFile& f : tiny_c_repo().files)
@@ -287,13 +295,9 @@ TEST(HubCli, AnInterruptedPullResumes) {
 }
 
 TEST(HubCli, TwoPullsAtOnceShareTheDownload) {
-  MockHub hub;
-  hub.add_repo(tiny_c_repo());
-  test::MockFaults slow;
-  slow.chunk_delay_ms = 3;
-  hub.set_faults(slow);
-  const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
-  HubEnv env(hub.endpoint(), cache);
+  TinyHub tiny(3);
+  MockHub& hub = tiny.hub;
+  const std::string& cache = tiny.cache;
   const auto a = test::start_command(kantu_argv({"pull", "tiny-org/qwen3vl-tiny-c", "--json"}));
   const auto b = test::start_command(kantu_argv({"pull", "tiny-org/qwen3vl-tiny-c", "--json"}));
   const auto ra = test::wait_command(a);
@@ -308,13 +312,7 @@ TEST(HubCli, TwoPullsAtOnceShareTheDownload) {
 }
 
 TEST(HubCli, ProgressBarOnATerminal) {
-  MockHub hub;
-  hub.add_repo(tiny_c_repo());
-  test::MockFaults slow;
-  slow.chunk_delay_ms = 3;
-  hub.set_faults(slow);
-  const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
-  HubEnv env(hub.endpoint(), cache);
+  TinyHub tiny(3);
   const auto r = test::run_command_on_tty(kantu_argv({"pull", "tiny-org/qwen3vl-tiny-c"}));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const char* part : {"pulling tiny-org/qwen3vl-tiny-c", "10 files", "model.safetensors", "[####", "MB/s",
@@ -372,17 +370,9 @@ TEST(HubCli, ErrorsSayWhatToDo) {
 // relative links, refs/main) runs with no Hub at all.
 TEST(HubCli, AHandLaidCacheRunsWithoutNetwork) {
   const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
-  const std::string root = cache + "/models--hand--tiny-c";
-  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
-  fs::create_directories(root + "/blobs");
-  fs::create_directories(root + "/refs");
-  fs::create_directories(root + "/snapshots/" + commit);
-  test::write_text_file(root + "/refs/main", commit);
-  for (const test::MockFile& f : tiny_c_repo().files) {
-    const std::string etag = f.lfs ? MockHub::sha256_hex(f.content) : MockHub::git_blob_sha1(f.content);
-    test::write_text_file(root + "/blobs/" + etag, f.content);
-    fs::create_symlink("../../blobs/" + etag, root + "/snapshots/" + commit + "/" + f.path);
-  }
+  test::MockRepo repo = tiny_c_repo();
+  repo.id = "hand/tiny-c";
+  test::write_cache_by_hand(cache, repo);
   HubEnv env("http://127.0.0.1:9", cache);
   env.set("HF_HUB_OFFLINE", "1");
   const auto r = run_hub_kantu(greedy_args("hand/tiny-c"));

@@ -190,6 +190,13 @@ MockHub::MockHub() : impl_(std::make_unique<Impl>()) {
       res.set_content("Service Unavailable", "text/plain");
       return;
     }
+    if (m.faults.cdn_expired > 0) {
+      --m.faults.cdn_expired;
+      res.status = 403;
+      res.set_content("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                      "application/xml");
+      return;
+    }
     int64_t drop_after = -1;
     if (m.faults.drop_file == file->path) {
       drop_after = m.faults.drop_after_bytes;
@@ -284,6 +291,97 @@ std::string MockHub::sha256_hex(const std::string& data) { return digest_hex(EVP
 
 std::string MockHub::git_blob_sha1(const std::string& data) {
   return digest_hex(EVP_sha1(), "blob " + std::to_string(data.size()) + std::string(1, '\0') + data);
+}
+
+struct MockProxy::Impl {
+  httplib::Server server;
+  int port = 0;
+  std::thread thread;
+  mutable std::mutex mutex;
+  std::vector<std::string> relayed;
+};
+
+MockProxy::MockProxy() : impl_(std::make_unique<Impl>()) {
+  // A proxied request names its absolute URL in the request line: "GET http://host:port/path".
+  impl_->server.Get(R"(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      impl_->relayed.push_back(req.method + " " + req.target);
+    }
+    const size_t host = req.target.find("://");
+    const size_t path = host == std::string::npos ? host : req.target.find('/', host + 3);
+    if (path == std::string::npos) {
+      res.status = 400;
+      return;
+    }
+    httplib::Client origin(req.target.substr(0, path));
+    httplib::Headers headers;
+    for (const auto& [name, value] : req.headers)
+      if (name != "Host" && name != "Proxy-Connection" && name != "Connection" && name != "REMOTE_ADDR" &&
+          name != "REMOTE_PORT" && name != "LOCAL_ADDR" && name != "LOCAL_PORT")
+        headers.emplace(name, value);
+    const httplib::Result r =
+        req.method == "HEAD" ? origin.Head(req.target.substr(path), headers) : origin.Get(req.target.substr(path), headers);
+    if (!r) {
+      res.status = 502;
+      return;
+    }
+    res.status = r->status;
+    for (const auto& [name, value] : r->headers)
+      if (name != "Content-Length" && name != "Content-Type" && name != "Transfer-Encoding" && name != "Connection" &&
+          name != "Keep-Alive")
+        res.set_header(name, value);
+    const std::string type = r->get_header_value("Content-Type");
+    if (req.method == "HEAD") {
+      // No body to relay: announce the origin's length as the origin did.
+      const std::string length = r->get_header_value("Content-Length");
+      if (!length.empty() && length != "0")
+        res.set_content_provider(std::stoull(length), type.c_str(), [](size_t, size_t, httplib::DataSink&) { return true; });
+      return;
+    }
+    res.set_content(r->body, type.c_str());
+  });
+  impl_->port = impl_->server.bind_to_any_port("127.0.0.1");
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+MockProxy::~MockProxy() {
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+std::string MockProxy::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+
+std::vector<std::string> MockProxy::relayed() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->relayed;
+}
+
+void write_cache_by_hand(const std::string& cache_dir, const MockRepo& repo) {
+  std::string folder = "models--" + repo.id;
+  folder.replace(folder.find('/'), 1, "--");
+  const fs::path root = fs::path(cache_dir) / folder;
+  fs::create_directories(root / "blobs");
+  fs::create_directories(root / "refs");
+  std::ofstream(root / "refs" / "main", std::ios::binary) << repo.commit;
+  for (const MockFile& f : repo.files) {
+    const std::string etag = f.lfs ? MockHub::sha256_hex(f.content) : MockHub::git_blob_sha1(f.content);
+    std::ofstream(root / "blobs" / etag, std::ios::binary) << f.content;
+    const fs::path link = root / "snapshots" / repo.commit / f.path;
+    fs::create_directories(link.parent_path());
+    std::string up = "../../";
+    for (char c : f.path) up += c == '/' ? "../" : "";
+    fs::create_symlink(up + "blobs/" + etag, link);
+  }
+  // What else the reference client leaves: a ".no_exist" marker for a file it looked for and
+  // the Hub did not have (transformers probes for optional files), a ref to a pull request,
+  // and a repo of another type.
+  fs::create_directories(root / ".no_exist" / repo.commit);
+  std::ofstream(root / ".no_exist" / repo.commit / "processor_config.json");
+  fs::create_directories(root / "refs" / "refs" / "pr");
+  std::ofstream(root / "refs" / "refs" / "pr" / "1", std::ios::binary) << "ffffffffffffffffffffffffffffffffffffffff";
+  fs::create_directories(fs::path(cache_dir) / "datasets--some--data" / "snapshots");
 }
 
 MockRepo mock_repo_from_folder(const std::string& id, const std::string& folder, const std::string& commit) {

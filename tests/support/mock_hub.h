@@ -43,6 +43,7 @@ struct MockFaults {
   int api_errors = 0;             // the next N API calls answer api_error_status
   int api_error_status = 503;
   int cdn_errors = 0;             // the next N CDN GETs answer 503
+  int cdn_expired = 0;            // the next N CDN GETs answer 403, as an expired signed link
   bool not_a_hub = false;         // every answer is an HTML page
   std::string inflate_file;       // announced (X-Linked-Size, listing) as 10^17 bytes
 };
@@ -80,6 +81,30 @@ class MockHub {
   std::atomic<bool> cdn_saw_auth_{false};
   std::atomic<int> api_calls_{0}, resolve_calls_{0};
 };
+
+// A forward HTTP proxy, what http_proxy names: each request (an absolute URL) is relayed
+// to its origin and the URL recorded. Range requests are not relayed faithfully (httplib
+// would cut the relayed part again): use it for whole downloads.
+class MockProxy {
+ public:
+  MockProxy();
+  ~MockProxy();
+  MockProxy(const MockProxy&) = delete;
+  MockProxy& operator=(const MockProxy&) = delete;
+
+  std::string url() const;                 // http://127.0.0.1:PORT
+  std::vector<std::string> relayed() const;  // "METHOD URL", in order
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes the repo's files into a Hugging Face cache by hand, as huggingface_hub lays them
+// out (blobs named by ETag, relative snapshot links, refs/main; no trees/ listing, as the
+// versions before it; a .no_exist marker, a pull request's ref and a dataset beside it):
+// for reading caches that kantu did not write.
+void write_cache_by_hand(const std::string& cache_dir, const MockRepo& repo);
 
 // The files of a model folder on disk as a mock repo (safetensors and *.gguf are LFS).
 MockRepo mock_repo_from_folder(const std::string& id, const std::string& folder, const std::string& commit);

@@ -1,43 +1,22 @@
 // The environment read the way huggingface_hub reads it: endpoint, cache, token, offline.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include "core/error.h"
 #include "hub/hub_config.h"
 #include "hub/repo_cache.h"
+#include "support/env_scope.h"
 #include "support/testdata.h"
 
 namespace kantu::hub {
 namespace {
 
-// Sets variables for one test and restores the previous environment afterwards.
-class Env {
+// Every variable HubConfig reads, unset for each test.
+class Env : public test::EnvScope {
  public:
-  Env() {
-    for (const char* n : kNames) {
-      const char* v = std::getenv(n);
-      saved_.emplace_back(n, v ? std::optional<std::string>(v) : std::nullopt);
-      ::unsetenv(n);
-    }
-  }
-  ~Env() {
-    for (const auto& [n, v] : saved_) {
-      if (v) {
-        ::setenv(n.c_str(), v->c_str(), 1);
-      } else {
-        ::unsetenv(n.c_str());
-      }
-    }
-  }
-  void set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
-
- private:
-  static constexpr const char* kNames[] = {"HF_ENDPOINT",    "HF_TOKEN",       "HUGGING_FACE_HUB_TOKEN",
-                                           "HF_TOKEN_PATH",  "HF_HOME",        "HF_HUB_CACHE",
-                                           "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE",
-                                           "TRANSFORMERS_OFFLINE", "HF_HUB_ETAG_TIMEOUT",
-                                           "HF_HUB_DOWNLOAD_TIMEOUT", "HOME"};
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+  Env()
+      : EnvScope({"HF_ENDPOINT", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HOME", "HF_HUB_CACHE",
+                  "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                  "HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT", "HOME"}) {}
 };
 
 TEST(HubConfig, DefaultsFollowHome) {
@@ -115,6 +94,15 @@ TEST(RepoCache, NamesAndPaths) {
   EXPECT_EQ(cache.pointer_path("abc", "x/y.json"), "/c/models--o--n/snapshots/abc/x/y.json");
   EXPECT_EQ(cache.blob_lock_path("e1"), "/c/.locks/models--o--n/e1.lock");
   EXPECT_THROW(cache.pointer_path("abc", "../../../etc/passwd"), Error);
+
+  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  EXPECT_EQ(model_name_of_cache_path("/c/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/" + commit),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(model_name_of_cache_path("/c/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/" + commit + "/"),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(model_name_of_cache_path("/c/models--o--n-GGUF/snapshots/" + commit + "/q/n-Q8_0.gguf"), "o/n-GGUF:Q8_0");
+  EXPECT_FALSE(model_name_of_cache_path("/models/Qwen3-VL-2B-Instruct"));
+  EXPECT_FALSE(model_name_of_cache_path("/c/datasets--o--n/snapshots/" + commit));
 }
 
 }  // namespace

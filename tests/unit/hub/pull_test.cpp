@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "hub/hub_client.h"
 #include "hub/pull.h"
 #include "hub/repo_cache.h"
+#include "support/env_scope.h"
 #include "support/mock_hub.h"
 #include "support/testdata.h"
 
@@ -104,6 +106,7 @@ class PullTest : public ::testing::Test {
 
   std::string repo_dir() const { return cache_ + "/models--org--tiny"; }
 
+  test::ProxyEnvScope proxies_;  // none unless a test sets one
   MockHub hub_;
   MockRepo repo_;
   std::string cache_;
@@ -341,6 +344,39 @@ TEST_F(PullTest, RetriesOn503And429) {
   EXPECT_NE(message.find("429"), std::string::npos) << message;
 }
 
+TEST_F(PullTest, AnExpiredDownloadLinkIsRenewed) {
+  MockFaults faults;
+  faults.drop_file = "model.safetensors";
+  faults.drop_after_bytes = 400000;
+  faults.cdn_expired = 1;  // the first GET; the resumed one after the drop gets through
+  hub_.set_faults(faults);
+  const int resolves = hub_.resolve_calls();
+  const PullResult r = pull_model("org/tiny");
+  const std::string& want = file_of(repo_, "model.safetensors").content;
+  EXPECT_EQ(slurp(r.snapshot_dir + "/model.safetensors"), want);
+  EXPECT_EQ(hub_.resolve_calls() - resolves, 6);  // 3 HEADs, 2 small GETs, the weights' HEAD again
+  EXPECT_TRUE(std::any_of(recorder_.notices.begin(), recorder_.notices.end(), [](const std::string& n) {
+    return n.find("asking the Hub for a new one") != std::string::npos;
+  }));
+
+  // A link that stays refused is an error that says so, and adds nothing. (The mock cannot
+  // refuse a Range request: httplib would answer its error body 416.)
+  faults = {};
+  faults.cdn_expired = 3;
+  hub_.set_faults(faults);
+  config_.cache_dir = test::make_temp_dir("hub_cache_403");
+  const auto [kind, message] = pull_error("org/tiny");
+  EXPECT_EQ(kind, ErrorKind::kNotFound);
+  EXPECT_NE(message.find("HTTP 403"), std::string::npos) << message;
+  EXPECT_NE(message.find("asking the Hub for a new one"), std::string::npos) << message;
+  const std::string blob = config_.cache_dir + "/models--org--tiny/blobs/" + MockHub::sha256_hex(want);
+  EXPECT_FALSE(fs::exists(blob));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(config_.cache_dir + "/models--org--tiny/snapshots/" + kCommit +
+                                             "/model.safetensors")));
+  pull_model("org/tiny");
+  EXPECT_EQ(slurp(blob), want);
+}
+
 TEST_F(PullTest, AStalledServerTimesOut) {
   MockFaults faults;
   faults.stall_file = "model.safetensors";
@@ -387,20 +423,35 @@ TEST_F(PullTest, DiskFullWhileWritingIsClear) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(repo_dir() + "/snapshots/" + kCommit + "/model.safetensors")));
 }
 
+TEST_F(PullTest, ProxiesComeFromTheEnvironment) {
+  test::MockProxy proxy;
+  proxies_.set("http_proxy", proxy.url());
+  const PullResult r = pull_model("org/tiny");
+  EXPECT_EQ(slurp(r.snapshot_dir + "/model.safetensors"), file_of(repo_, "model.safetensors").content);
+  // The listing, the metadata and the CDN's bytes all went through the proxy.
+  const std::vector<std::string> relayed = proxy.relayed();
+  const auto seen = [&](const std::string& prefix) {
+    return std::any_of(relayed.begin(), relayed.end(), [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_TRUE(seen("GET " + hub_.endpoint() + "/api/models/org/tiny/revision/main")) << relayed.size();
+  EXPECT_TRUE(seen("HEAD " + hub_.endpoint() + "/org/tiny/resolve/" + kCommit + "/model.safetensors"));
+  EXPECT_TRUE(seen("GET " + hub_.cdn() + "/repos/"));
+
+  // no_proxy names the hosts reached directly.
+  proxies_.set("no_proxy", "127.0.0.1,localhost");
+  config_.cache_dir = test::make_temp_dir("hub_cache_direct");
+  pull_model("org/tiny");
+  EXPECT_EQ(proxy.relayed().size(), relayed.size());
+}
+
 // A cache laid out by hand the way huggingface_hub lays it out (no trees/ listing, as
 // versions before it wrote one): read with the network off.
 TEST_F(PullTest, AHandLaidCacheIsReadWithoutNetwork) {
-  const std::string root = cache_ + "/models--hand--made";
-  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
-  fs::create_directories(root + "/blobs");
-  fs::create_directories(root + "/refs");
-  fs::create_directories(root + "/snapshots/" + commit);
-  test::write_text_file(root + "/refs/main", commit);
-  for (const MockFile& f : repo_.files) {
-    if (f.path.find('/') != std::string::npos) continue;
-    test::write_text_file(root + "/blobs/" + etag_of(f), f.content);
-    fs::create_symlink("../../blobs/" + etag_of(f), root + "/snapshots/" + commit + "/" + f.path);
-  }
+  MockRepo hand = repo_;
+  hand.id = "hand/made";
+  hand.commit = "0123456789abcdef0123456789abcdef01234567";
+  test::write_cache_by_hand(cache_, hand);
+  const std::string root = cache_ + "/models--hand--made", commit = hand.commit;
   config_.endpoint = "http://127.0.0.1:9";  // nothing listens there
   config_.offline = true;
   PullResult r = pull_model("hand/made");
