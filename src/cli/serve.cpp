@@ -3,6 +3,7 @@
 // {"event":"ready"}, {"event":"stopped"}); SIGINT/SIGTERM drain in-flight requests.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "cli/weight_flags.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/memory.h"
 #include "core/timer.h"
 #include "server/engine.h"
 #include "server/fake_engine.h"
@@ -39,14 +41,34 @@ struct ServeArgs {
   bool allow_remote_images = false;
   bool fake_engine = false;
   int fake_token_delay_ms = 0;
+  int64_t max_memory_mb = 0;  // 0: what the machine has now, less a margin
 };
+
+// How long a request may wait for memory before it gets 503 + Retry-After.
+constexpr std::chrono::seconds kMemoryWait{20};
+
+// --max-memory-mb, or by default what this process could use now less a margin (a
+// tenth, at least 256 MiB) for everything the plan does not see.
+std::shared_ptr<server::MemoryBudget> memory_budget(const ServeArgs& a, Json& described) {
+  int64_t mb = a.max_memory_mb;
+  described = {{"source", "--max-memory-mb"}};
+  if (mb == 0) {
+    const AvailableMemory avail = available_memory();
+    if (avail.mb < 0) fail(ErrorKind::kUnsupported, "serve: cannot tell how much memory there is; give --max-memory-mb");
+    mb = static_cast<int64_t>(avail.mb - std::max(256.0, avail.mb / 10));
+    described = {{"source", avail.source}, {"available_mb", static_cast<int64_t>(avail.mb)}};
+    if (mb < 64) fail(ErrorKind::kTooLarge, "serve: only ", static_cast<int64_t>(avail.mb), " MiB of memory are available (",
+                      avail.source, ")");
+  }
+  return std::make_shared<server::MemoryBudget>(static_cast<size_t>(mb) << 20, kMemoryWait);
+}
 
 void print_event(const Json& j) {
   std::printf("%s\n", j.dump().c_str());
   std::fflush(stdout);
 }
 
-std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
+std::unique_ptr<server::Engine> load_engine(const ServeArgs& a, std::shared_ptr<server::MemoryBudget> memory) {
   if (a.fake_engine) {
     server::FakeEngine::Options o;
     o.context_length = a.max_context;
@@ -61,6 +83,7 @@ std::unique_ptr<server::Engine> load_engine(const ServeArgs& a) {
   o.context_length = a.max_context;
   o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
   o.mmproj = a.mmproj;
+  o.memory = std::move(memory);
   return server::load_real_engine(a.model_dir, o);
 }
 
@@ -94,6 +117,8 @@ void serve(const ServeArgs& a) {
   options.scheduler.max_queue = a.max_queue;
   options.max_body_bytes = static_cast<size_t>(a.max_body_mb) << 20;
   options.allow_remote_images = a.allow_remote_images;
+  Json memory_source;
+  options.memory = memory_budget(a, memory_source);
   server::HttpServer http(options);
   int port = http.bind();
   print_event({{"event", "listening"}, {"host", a.host}, {"port", port}});
@@ -101,7 +126,7 @@ void serve(const ServeArgs& a) {
 
   std::unique_ptr<server::Engine> engine;
   try {
-    engine = load_engine(a);
+    engine = load_engine(a, options.memory);
     if (a.warmup) warm_up(*engine);
   } catch (...) {
     http.stop();
@@ -109,7 +134,10 @@ void serve(const ServeArgs& a) {
     throw;
   }
   http.set_engine(engine.get());
-  print_event({{"event", "ready"}, {"model", engine->model_id()}});
+  Json plan = {{"limit_mb", options.memory->limit() >> 20}, {"for_requests_mb", (options.memory->limit() - options.memory->fixed()) >> 20}};
+  plan.update(memory_source);
+  for (const auto& [what, bytes] : options.memory->fixed_parts()) plan["fixed_mb"][what] = bytes >> 20;
+  print_event({{"event", "ready"}, {"model", engine->model_id()}, {"memory", plan}});
 
   for (;;) {
     timespec tick{0, 200 * 1000 * 1000};
@@ -146,6 +174,11 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(16, 1 << 20))->capture_default_str();
   cmd->add_option("--cache-mb", args->cache_mb, "image-embedding cache size in MiB")
       ->check(CLI::Range(0, 1 << 16))->capture_default_str();
+  cmd->add_option("--max-memory-mb", args->max_memory_mb,
+                  "memory the server plans within: weights, buffers, caches and every request's "
+                  "images and KV cache; a request that does not fit waits, then gets 503 (0 = what "
+                  "the machine or cgroup has available at start, less a tenth)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))->capture_default_str();
   cmd->add_flag("--warmup", args->warmup, "run one tiny request before serving");
   cmd->add_flag("--allow-remote-images", args->allow_remote_images,
                 "fetch http(s) image URLs (public addresses only, size and time capped)");

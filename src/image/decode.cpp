@@ -50,6 +50,31 @@ void check_decode_size(int64_t width, int64_t height, const DecodeLimits& limits
   if (width * height > limits.max_pixels)
     fail(ErrorKind::kTooLarge, what, ": image size ", width, "x", height, " = ", width * height,
          " pixels exceeds the limit of ", limits.max_pixels, " pixels");
+  if (limits.on_size) limits.on_size(width, height);
+}
+
+namespace {
+struct SizeFound {
+  StoredSize size;
+};
+}  // namespace
+
+StoredSize probe_image_size(std::span<const uint8_t> bytes, const DecodeLimits& limits,
+                            const std::string& what) {
+  DecodeLimits probe = limits;
+  probe.on_size = [](int64_t width, int64_t height) { throw SizeFound{{width, height}}; };
+  try {
+    decode_image(bytes, probe, what);
+  } catch (const SizeFound& found) {
+    return found.size;
+  }
+  fail(ErrorKind::kInternal, what, ": decoded without reporting its size");
+}
+
+size_t decode_peak_bytes(int64_t width, int64_t height) {
+  // The widest decoder buffer is 8 bytes a pixel (16-bit RGBA PNG rows; WebP keeps 4 plus
+  // its canvas), then the 3-byte RGB result and its rotated copy.
+  return static_cast<size_t>(width * height) * (8 + 3 + 3);
 }
 
 RgbImage decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits,

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -39,7 +40,22 @@ struct DecodeLimits {
   size_t max_encoded_bytes = size_t{256} << 20;  // 256 MiB
   int64_t max_pixels = 100'000'000;              // width * height of the decoded image
   int max_side = 65535;                          // pixels per side
+  // Called with the size from the header once it passed the limits, before any pixel
+  // memory is allocated (may throw to stop the decode).
+  std::function<void(int64_t width, int64_t height)> on_size;
 };
+
+// Width and height as stored (before the EXIF orientation), from the header alone: no
+// pixel is decoded. The same checks and errors as decode_image up to the header.
+struct StoredSize {
+  int64_t width = 0, height = 0;
+};
+StoredSize probe_image_size(std::span<const uint8_t> bytes, const DecodeLimits& limits = {},
+                            const std::string& what = "image");
+
+// What decoding an image of this size allocates at its peak (the decoder's buffers, the
+// RGB result, a rotated copy for the EXIF orientation), for memory planning.
+size_t decode_peak_bytes(int64_t width, int64_t height);
 
 // Decodes an encoded image held in memory. `what` names the source in error messages.
 RgbImage decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {},

@@ -36,6 +36,10 @@ class VisionEncoder {
   virtual int64_t patch_dim() const = 0;
   // Feature levels each image token carries for the decoder's DeepStack (0: none).
   virtual int64_t deepstack_levels() const { return 0; }
+  // What encode() allocates at its peak for images of `patches` patches in all
+  // (activations, attention scratch, the output rows), not counting the pixel values it
+  // is given: the server's memory planner admits requests by it (Model::encode_bytes).
+  virtual size_t scratch_bytes(int64_t patches) const = 0;
 };
 
 // A loaded model's family-specific parts. The weights they hold are views into the

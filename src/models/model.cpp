@@ -55,6 +55,7 @@ ModelImpl::ModelImpl(ModelFolder&& model, const LoadOptions& options)
       parts(family_of(model).build(model, store)),
       decoder(parts.decoder, parts.text),
       pool(options.threads) {
+  for (const auto& [name, view] : store.tensors()) weight_bytes += view->nbytes;
   convert_weights_for(options.weights);
   set_activations(parts, options.weights);
   scratch.allocate(parts.decoder, kMaxBatchRows);
@@ -69,7 +70,13 @@ void ModelImpl::convert_weights_for(const WeightOptions& types) {
   request.source_files = store.files();  // the files really loaded (GGUF pair or shards)
   request.cache_dir = types.cache_dir;
   request.tag = std::string(weight_type_name(types.text)) + "-" + weight_type_name(types.vision);
+  // The converted matrices replace their originals, which stay mapped but unread; a tied
+  // head's original is the embedding table, which is still read.
+  auto matrix_bytes = [](const kernels::WeightMatrix& m) { return dtype_bytes(m.dtype, m.rows * m.cols); };
+  for (const MatrixConversion& c : plan)
+    if (c.matrix->data != parts.text.embed_tokens.data) weight_bytes -= matrix_bytes(*c.matrix);
   converted = convert_weights(plan, request, &pool);
+  for (const MatrixConversion& c : plan) weight_bytes += matrix_bytes(*c.matrix);
 }
 
 DType parse_weight_type(const std::string& name, const char* option) {
@@ -208,6 +215,24 @@ VisionOutput Model::encode_images(const std::vector<VisualInput>& images, Dumps*
          " is a text-only model: images need its vision projector (--mmproj FILE.gguf)");
   }
   return impl_->parts.vision->encode(images, &impl_->pool, dumps);
+}
+
+size_t Model::weight_bytes() const { return impl_->weight_bytes; }
+
+size_t Model::working_bytes() const {
+  return impl_->scratch.bytes() + impl_->logits_scratch.size() * sizeof(float);
+}
+
+size_t Model::encode_bytes(int64_t patches) const {
+  if (!impl_->parts.vision || patches <= 0) return 0;
+  return static_cast<size_t>(patches * impl_->parts.vision->patch_dim()) * sizeof(float) +
+         impl_->parts.vision->scratch_bytes(patches);
+}
+
+size_t Model::vision_output_bytes(int64_t tokens) const {
+  if (!impl_->parts.vision || tokens <= 0) return 0;
+  const int64_t rows = tokens * (1 + impl_->parts.vision->deepstack_levels());
+  return static_cast<size_t>(rows * hidden_size()) * sizeof(float);
 }
 
 size_t Model::sequence_bytes(int64_t context_length) const {

@@ -264,6 +264,19 @@ class Model {
   // and temporal slice). Validates grids (positive, divisible by the merge size) first.
   VisionOutput encode_images(const std::vector<VisualInput>& images, Dumps* dumps = nullptr);
 
+  // Memory, for admission control (a server's plan of what it may allocate):
+  // the weights as they run: the checkpoint's tensors, with converted matrices (--weights
+  // q8/q4) counted in their new type instead of their original one;
+  size_t weight_bytes() const;
+  // the buffers the model keeps for its own work (prefill and decode activations, logits);
+  size_t working_bytes() const;
+  // the peak of encoding images of `patches` patches in all: their pixel values and the
+  // vision tower's activations and outputs (0 for a text-only model).
+  size_t encode_bytes(int64_t patches) const;
+  // what the vision outputs of `tokens` image tokens hold (the embedding rows and each
+  // DeepStack level's) until the prefill.
+  size_t vision_output_bytes(int64_t tokens) const;
+
   // A new empty sequence with a KV cache for `context_length` tokens (<= max_context()).
   std::unique_ptr<Sequence> new_sequence(int64_t context_length);
   // Bytes a sequence of `context_length` tokens allocates at most (for admission control).

@@ -50,6 +50,7 @@ class ModelImpl {
   blocks::DecoderBatch decode_batch;  // no deepstack during decode
   std::vector<float> logits_scratch;  // [kLogitRows, vocab]
   std::unique_ptr<ConvertedWeights> converted;  // backs the converted matrices
+  size_t weight_bytes = 0;  // the weights as they run (see Model::weight_bytes)
 
   // The layout of this model's KV blocks (owner: this model, so blocks never cross).
   blocks::KvShape kv_shape() const {

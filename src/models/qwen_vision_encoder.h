@@ -29,6 +29,9 @@ class QwenVisionEncoder final : public VisionEncoder {
   int64_t deepstack_levels() const override {
     return static_cast<int64_t>(config_.deepstack_visual_indexes.size());
   }
+  size_t scratch_bytes(int64_t patches) const override {
+    return blocks::qwen_vision_scratch_bytes(config_, patches);
+  }
 
   const blocks::QwenVisionConfig& config() const { return config_; }
   const blocks::QwenVisionWeights& weights() const { return weights_; }

@@ -118,6 +118,14 @@ struct HttpServer::Impl {
   ChatRequestLimits limits;
 
   explicit Impl(ServerOptions o) : options(std::move(o)), scheduler(options.scheduler, metrics) {
+    if (options.memory) {
+      // Every HTTP thread may hold a body up to the limit while it is read, and then its
+      // images decoded from base64 (about as large) until the request ends.
+      const size_t threads = http_threads();
+      options.memory->reserve_fixed(cat("request bodies (", threads, " connections x 2 x --max-body-mb)"),
+                                    threads * 2 * options.max_body_bytes);
+      metrics.set_memory_budget(options.memory.get());
+    }
     limits.max_image_bytes = options.max_body_bytes;
     if (options.allow_remote_images) {
       size_t cap = options.max_body_bytes;
@@ -198,8 +206,12 @@ struct HttpServer::Impl {
         });
   }
 
+  size_t http_threads() const {
+    return static_cast<size_t>(options.scheduler.parallel + options.scheduler.max_queue + 4);
+  }
+
   void routes() {
-    size_t threads = static_cast<size_t>(options.scheduler.parallel + options.scheduler.max_queue + 4);
+    size_t threads = http_threads();
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http.set_payload_max_length(options.max_body_bytes);
     http.set_keep_alive_timeout(2);

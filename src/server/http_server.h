@@ -20,6 +20,7 @@
 #include <string>
 
 #include "server/engine.h"
+#include "server/memory_budget.h"
 #include "server/scheduler.h"
 
 namespace kantu::server {
@@ -31,6 +32,9 @@ struct ServerOptions {
   size_t max_body_bytes = 20u << 20;
   bool allow_remote_images = false;
   int remote_timeout_s = 10;
+  // The memory plan (memory_budget.h), shared with the engine: the server reserves the
+  // bodies of the requests it may be reading at once and shows the plan in /metrics.
+  std::shared_ptr<MemoryBudget> memory;
 };
 
 class HttpServer {

@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "server/memory_budget.h"
+
 #include <sstream>
 
 namespace kantu::server {
@@ -54,6 +56,32 @@ void Metrics::count_decode_batch(int64_t sequences) {
   decode_batch_sequences_ += sequences;
 }
 
+void Metrics::set_memory_budget(const MemoryBudget* budget) {
+  std::lock_guard lock(mutex_);
+  memory_ = budget;
+}
+
+std::string Metrics::memory_text() const {
+  if (!memory_) return "";
+  std::ostringstream o;
+  o << "# HELP kantu_memory_limit_bytes The memory plan's total (--max-memory-mb).\n"
+       "# TYPE kantu_memory_limit_bytes gauge\n"
+    << "kantu_memory_limit_bytes " << memory_->limit() << "\n"
+    << "# HELP kantu_memory_fixed_bytes Planned for the model, its buffers, caches and request bodies.\n"
+       "# TYPE kantu_memory_fixed_bytes gauge\n"
+    << "kantu_memory_fixed_bytes " << memory_->fixed() << "\n"
+    << "# HELP kantu_memory_reserved_bytes Reserved by the requests being served.\n"
+       "# TYPE kantu_memory_reserved_bytes gauge\n"
+    << "kantu_memory_reserved_bytes " << memory_->reserved() << "\n"
+    << "# HELP kantu_memory_waits_total Requests that waited for memory.\n"
+       "# TYPE kantu_memory_waits_total counter\n"
+    << "kantu_memory_waits_total " << memory_->waited() << "\n"
+    << "# HELP kantu_memory_refused_total Requests refused for memory (503 or 413).\n"
+       "# TYPE kantu_memory_refused_total counter\n"
+    << "kantu_memory_refused_total " << memory_->refused() << "\n";
+  return o.str();
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
@@ -88,6 +116,7 @@ std::string Metrics::render() const {
        "# TYPE kantu_image_cache_total counter\n"
     << "kantu_image_cache_total{result=\"hit\"} " << cache_hits_ << "\n"
     << "kantu_image_cache_total{result=\"miss\"} " << cache_misses_ << "\n"
+    << memory_text()
     << "# HELP kantu_stage_seconds Latency of each request stage.\n"
        "# TYPE kantu_stage_seconds histogram\n";
   for (int s = 0; s < kNumStages; ++s) {

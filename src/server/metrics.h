@@ -13,8 +13,13 @@ namespace kantu::server {
 enum class Stage { kQueue, kImageEncode, kPrefill, kDecode, kTotal };
 constexpr int kNumStages = 5;
 
+class MemoryBudget;
+
 class Metrics {
  public:
+  // Adds the memory plan's gauges and counters (kantu_memory_*); the budget must
+  // outlive the metrics.
+  void set_memory_budget(const MemoryBudget* budget);
   void count_request(const std::string& endpoint, int status);
   void add_tokens(int64_t prompt_tokens, int64_t completion_tokens);
   void observe(Stage stage, double seconds);
@@ -26,6 +31,7 @@ class Metrics {
   std::string render() const;  // the Prometheus exposition text
 
  private:
+  std::string memory_text() const;
   // Upper bounds in seconds; a +Inf bucket is implicit.
   static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                       0.5,   1,    2.5,   5,    10,  30};
@@ -47,6 +53,7 @@ class Metrics {
   int64_t decode_batches_ = 0;
   int64_t decode_batch_sequences_ = 0;
   std::array<Histogram, kNumStages> stages_{};
+  const MemoryBudget* memory_ = nullptr;
 };
 
 }  // namespace kantu::server

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/timer.h"
 #include "formats/model_folder.h"
 #include "hub/repo_cache.h"
@@ -15,6 +16,7 @@
 #include "runtime/sampler.h"
 #include "runtime/stop.h"
 #include "server/lru_cache.h"
+#include "server/memory_budget.h"
 #include "text/chat.h"
 #include "text/prompt_tokens.h"
 #include "text/stream_decoder.h"
@@ -50,12 +52,32 @@ struct PendingImage {
   ImagePreprocessConfig config;
 };
 
+// What one request will allocate, for the memory budget. Images are decoded one after the
+// other in prepare() and encoded one after the other on the engine thread, so only the
+// largest one's work counts; the decoded pixels and the vision rows of all of them are
+// held until the prefill.
+struct RequestPlan {
+  size_t pixels = 0;      // decoded RGB, held until encoded
+  size_t image_work = 0;  // the peak of decoding, or of preprocessing and encoding, one image
+  size_t vision_rows = 0; // the vision tower's outputs, held until the prefill
+  size_t kv = 0;          // KV cache and logits for the prompt and max_tokens
+  size_t images() const { return pixels + image_work + vision_rows; }
+  size_t total() const { return images() + kv; }
+};
+
+// Preprocessing's own buffers per resized pixel (the resize's intermediate rows and the
+// normalized float image; the pixel values it hands on are Model::encode_bytes').
+constexpr size_t kPreprocessBytesPerPixel = 40;
+
 class RealSequence : public Sequence {
  public:
   RealSequence(Shared& shared, std::vector<int32_t> ids, std::vector<PendingImage> images,
                int max_tokens, const runtime::SamplingParams& sampling,
-               std::vector<std::string> stops, int image_tokens)
+               std::vector<std::string> stops, int image_tokens,
+               MemoryBudget::Reservation memory, size_t image_memory)
       : s_(shared),
+        memory_(std::move(memory)),
+        image_memory_(image_memory),
         ids_(std::move(ids)),
         images_(std::move(images)),
         max_tokens_(max_tokens),
@@ -122,6 +144,8 @@ class RealSequence : public Sequence {
     s_.model->prefill(*seq_, ids_, ptrs);
     stats_.prefill_ms = p.ms();
     seen_ = ids_;
+    vision.clear();
+    memory_.release(image_memory_);  // what stays is the KV cache's share
   }
 
   std::string finish(const char* reason, std::string out) {
@@ -157,6 +181,8 @@ class RealSequence : public Sequence {
   }
 
   Shared& s_;
+  MemoryBudget::Reservation memory_;  // released when the sequence is dropped
+  size_t image_memory_;               // its part for the images, released after the prefill
   std::vector<int32_t> ids_;
   std::vector<PendingImage> images_;
   int max_tokens_;
@@ -203,20 +229,27 @@ class RealEngine : public Engine {
       fail(ErrorKind::kInvalidArgument, "min_pixels (", config.min_pixels,
            ") exceeds max_pixels (", config.max_pixels, ")");
     }
-    std::vector<PendingImage> images;
+    // Sizes from the headers first: the token counts and the memory plan need no pixels
+    // (a count does not depend on the EXIF orientation: smart_resize is symmetric).
+    auto image_span = [&](size_t i) {
+      return std::span(reinterpret_cast<const uint8_t*>(request.images[i].data()), request.images[i].size());
+    };
+    RequestPlan plan;
     text::VisionTokenCounts counts;
     int64_t image_tokens = 0;
     for (size_t i = 0; i < request.images.size(); ++i) {
-      const std::string& bytes = request.images[i];
-      PendingImage img;
-      img.rgb = decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-                             {}, cat("image ", i + 1));
-      const int64_t n = image_token_count(img.rgb.height, img.rgb.width, config);
+      const StoredSize size = probe_image_size(image_span(i), {}, cat("image ", i + 1));
+      const int64_t n = image_token_count(size.height, size.width, config);
       counts.image_tokens.push_back(n);
       image_tokens += n;
-      img.key = cat(content_hash(bytes), "/", config.min_pixels, "/", config.max_pixels);
-      img.config = config;
-      images.push_back(std::move(img));
+      const int64_t patches = n * s_->model->merge_size() * s_->model->merge_size();
+      const int64_t resized = patches * s_->model->patch_size() * s_->model->patch_size();
+      const size_t rgb = static_cast<size_t>(size.width * size.height) * 3;
+      plan.pixels += rgb;
+      plan.image_work = std::max({plan.image_work, decode_peak_bytes(size.width, size.height) - rgb,
+                                  static_cast<size_t>(resized) * kPreprocessBytesPerPixel +
+                                      s_->model->encode_bytes(patches)});
+      plan.vision_rows += s_->model->vision_output_bytes(n);
     }
 
     std::vector<text::Message> messages;
@@ -251,8 +284,29 @@ class RealEngine : public Engine {
     int max_tokens = static_cast<int>(p.max_tokens > 0 ? p.max_tokens
                                                        : std::min<int64_t>(s_->context - n,
                                                                            s_->options.default_max_tokens));
+
+    // Admission by memory (waits its turn, or 503/413), then the pixels.
+    plan.kv = s_->model->sequence_bytes(n + max_tokens);
+    MemoryBudget::Reservation memory;
+    if (s_->options.memory) {
+      memory = s_->options.memory->reserve(
+          plan.total(), cat("this request (", request.images.size(), " image(s), ", n, " prompt tokens + ",
+                            max_tokens, " to generate: ", mib(plan.images()), " for images, ", mib(plan.kv),
+                            " for the KV cache)"));
+    }
+    std::vector<PendingImage> images;
+    for (size_t i = 0; i < request.images.size(); ++i) {
+      PendingImage img;
+      img.rgb = decode_image(image_span(i), {}, cat("image ", i + 1));
+      KANTU_CHECK(image_token_count(img.rgb.height, img.rgb.width, config) == counts.image_tokens[i],
+                  "image ", i + 1, ": token count differs from the header's");
+      img.key = cat(content_hash(request.images[i]), "/", config.min_pixels, "/", config.max_pixels);
+      img.config = config;
+      images.push_back(std::move(img));
+    }
     return std::make_unique<RealSequence>(*s_, std::move(ids), std::move(images), max_tokens,
-                                          sampling, p.stop, static_cast<int>(image_tokens));
+                                          sampling, p.stop, static_cast<int>(image_tokens),
+                                          std::move(memory), plan.images());
   }
 
   std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override {
@@ -309,6 +363,17 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
   shared->model_id = hub::model_name_of_cache_path(model_dir)
                          .value_or(std::filesystem::path(model_dir).filename().string());
   if (shared->model_id.empty()) shared->model_id = std::filesystem::path(model_dir).parent_path().filename().string();
+  if (options.memory) {
+    // The fixed parts of the plan. The process's anonymous memory now holds the model's
+    // buffers, the tokenizer and the libraries' heaps (mapped weights are file pages).
+    // A prefix KV cache's budget joins them here when there is one.
+    const models::Model& m = *shared->model;
+    options.memory->reserve_fixed("weights", m.weight_bytes());
+    const double anon_mb = anonymous_rss_mb();
+    options.memory->reserve_fixed(
+        "model buffers and process", std::max(m.working_bytes(), anon_mb > 0 ? static_cast<size_t>(anon_mb * 1048576) : 0));
+    options.memory->reserve_fixed("image cache (--cache-mb)", options.cache_bytes);
+  }
   return std::make_unique<RealEngine>(std::move(shared));
 }
 

@@ -3,7 +3,9 @@
 // strings (runtime/). Images are decoded and sized on the HTTP thread in prepare()
 // (bad images fail before queuing); pixel preprocessing and the vision tower run on
 // the engine thread, through an LRU cache of vision outputs keyed by the image bytes
-// and the pixel budget.
+// and the pixel budget. With a memory budget, prepare() plans what the request will
+// allocate from the image headers, the prompt and max_tokens, and waits for room (or
+// refuses) before it decodes a pixel.
 #pragma once
 
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include "models/model.h"
 #include "server/engine.h"
+#include "server/memory_budget.h"
 
 namespace kantu::server {
 
@@ -21,6 +24,9 @@ struct RealEngineOptions {
   int default_max_tokens = 1024; // when a request gives no max_tokens
   size_t cache_bytes = 256u << 20;
   std::string mmproj;            // the vision projector of a GGUF model file ("" = none)
+  // The server's memory plan (memory_budget.h): the engine reserves its fixed parts when
+  // it loads and each request's needs in prepare(). Null: no admission by memory.
+  std::shared_ptr<MemoryBudget> memory;
 };
 
 // model_dir: a Hugging Face folder, or a GGUF model file (+ options.mmproj).

@@ -245,18 +245,34 @@ TEST(NginxFailover, EvalSurvivesAReplicaKilledAndRestarted) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/event-stream", 0), 0u);
-  std::string text;
+  std::string text, finish_reason;
   size_t events = 0;
+  bool done = false;
   for (size_t pos = 0; (pos = raw.find("data: ", pos)) != std::string::npos; ++events) {
     size_t end = raw.find("\n\n", pos);
+    ASSERT_NE(end, std::string::npos) << "an event cut short: " << raw.substr(pos);
     std::string payload = raw.substr(pos + 6, end - pos - 6);
     pos = end;
-    if (payload == "[DONE]") break;
+    if (payload == "[DONE]") {
+      done = true;
+      EXPECT_EQ(raw.substr(end), "\n\n") << "something after [DONE]";
+      break;
+    }
     Json e = parse_json(payload, "event");
+    ASSERT_FALSE(e.contains("error")) << payload;
     if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
       text += e["choices"][0]["delta"]["content"].get<std::string>();
+    if (!e["choices"].empty() && e["choices"][0].value("finish_reason", Json()).is_string()) {
+      EXPECT_EQ(finish_reason, "") << "a second final event";
+      finish_reason = e["choices"][0]["finish_reason"].get<std::string>();
+    }
   }
-  EXPECT_GT(events, 30u);  // text that piles up between two writes goes out as one event
+  // Nothing lost, nothing twice: the stream ends once, with [DONE] after one final event,
+  // and its text is the non-streamed answer's (below). How many events the text comes in
+  // depends on the load (text that piles up between two writes goes out as one event).
+  EXPECT_TRUE(done) << "the stream ended without [DONE]";
+  EXPECT_FALSE(finish_reason.empty()) << "no final event with a finish_reason";
+  EXPECT_GT(events, 30u);
   // Passed on as they come, the events arrive in about as many reads as there are
   // events (gathered up anywhere on the way, they would come in a few large pieces).
   EXPECT_GT(reads, static_cast<int>(events) / 2) << "the stream was gathered up on its way";

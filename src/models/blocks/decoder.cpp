@@ -39,6 +39,12 @@ void DecoderScratch::allocate(const DecoderConfig& c, int64_t rows) {
   sin.assign(rows * c.head_dim / 2, 0.0f);
 }
 
+size_t DecoderScratch::bytes() const {
+  size_t n = 0;
+  for (const std::vector<float>* b : {&x, &normed, &q, &k, &v, &attn, &tmp, &gate, &up, &cos, &sin}) n += b->size();
+  return n * sizeof(float);
+}
+
 Decoder::Decoder(const DecoderConfig& config, const DecoderWeights& weights)
     : config_(config),
       weights_(weights),

@@ -119,6 +119,7 @@ struct DecoderScratch {
   std::vector<float> cos, sin;  // [rows, head_dim / 2]
 
   void allocate(const DecoderConfig& c, int64_t rows);
+  size_t bytes() const;  // what the buffers hold
 };
 
 class Decoder {

@@ -221,4 +221,16 @@ void add_qwen_vision_costs(const QwenVisionConfig& c, const QwenVisionWeights& w
   out.vision_merge_unit = c.merge_unit();
 }
 
+size_t qwen_vision_scratch_bytes(const QwenVisionConfig& c, int64_t patches) {
+  const int64_t D = c.hidden_size, unit = c.merge_unit();
+  const int64_t inner = c.intermediate_size * (c.mlp.kind == MlpKind::kGated ? 2 : 1);
+  // Per patch: the residual stream, the position table rows, a window permutation's copy,
+  // the rotary angles with their cos and sin; the block scratch (normed, qkv, attn, tmp,
+  // MLP); a merger's norm and hidden rows; every merger's output rows.
+  const int64_t levels = static_cast<int64_t>(c.deepstack_visual_indexes.size()) + 1;
+  const int64_t floats_per_patch = D * 3 + 3 * (c.head_dim / 2) + D * 6 + inner + D * 2 +
+                                   levels * c.out_hidden_size / unit;
+  return static_cast<size_t>(patches * floats_per_patch) * sizeof(float);
+}
+
 }  // namespace kantu::models::blocks

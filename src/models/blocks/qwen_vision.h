@@ -68,6 +68,10 @@ VisionOutput qwen_vision_forward(const QwenVisionConfig& config, const QwenVisio
 void qwen_vision_matrices(QwenVisionWeights& w, std::vector<NamedMatrix>& out);
 // Multiply-adds of the tower (see ModelCosts).
 void add_qwen_vision_costs(const QwenVisionConfig& c, const QwenVisionWeights& w, ModelCosts& out);
+// What qwen_vision_forward allocates at its peak for `patches` patches in all (see
+// VisionEncoder::scratch_bytes), counted from the buffers it keeps: a little more than
+// it holds at any one moment.
+size_t qwen_vision_scratch_bytes(const QwenVisionConfig& c, int64_t patches);
 
 // The largest total patch count one encode call accepts (memory is O(N * hidden) plus
 // attention scratch per image).

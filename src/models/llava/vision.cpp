@@ -84,6 +84,19 @@ int64_t LlavaVisionEncoder::check_inputs(const std::vector<VisualInput>& images)
   return total;
 }
 
+size_t LlavaVisionEncoder::scratch_bytes(int64_t patches) const {
+  // Per patch position, the buffers encode() and the CLIP tower keep: the pixels' copy; the
+  // residual stream, the block's scratch (norm, q/k/v, attention out, MLP) and every kept
+  // hidden state; one row of attention scores per head; the selected features, the
+  // projector's two outputs, the packed rows and the output.
+  const int64_t D = config_.vision.hidden_size, H = config_.text.hidden_size;
+  const int64_t kept = static_cast<int64_t>(config_.feature_indexes().size());
+  const int64_t floats_per_patch = config_.vision.patch_dim() + D * (7 + kept) +
+                                   clip_.intermediate_size + clip_.num_heads * config_.vision.positions() +
+                                   config_.projector_in() + 4 * H;
+  return static_cast<size_t>(patches * floats_per_patch) * sizeof(float);
+}
+
 VisionOutput LlavaVisionEncoder::encode(const std::vector<VisualInput>& images, ThreadPool* pool,
                                         Dumps* dumps) const {
   const int64_t tiles = check_inputs(images);

@@ -42,6 +42,7 @@ class LlavaVisionEncoder final : public VisionEncoder {
   int64_t temporal_patch_size() const override { return 1; }
   int64_t merge_size() const override { return 1; }
   int64_t patch_dim() const override { return config_.vision.patch_dim(); }
+  size_t scratch_bytes(int64_t patches) const override;
 
  private:
   // Tiles of all images checked, and their total.
