@@ -337,10 +337,10 @@ TEST_F(GgufPairErrors, SwappedOrWrongFiles) {
                      ErrorKind::kInvalidArgument, {"not a vision projector"});
   expect_error([&] { ModelFolder::open_any(test::model_path("tiny-a"), pair_->mmproj, {}); },
                      ErrorKind::kInvalidArgument, {"--mmproj"});
-  const std::string other = *dir_ + "/llama.gguf";
-  test::GgufBuilder().str("general.architecture", "llama").write(other);
+  const std::string other = *dir_ + "/gemma3.gguf";
+  test::GgufBuilder().str("general.architecture", "gemma3").write(other);
   expect_error([&] { ModelFolder::open_gguf(other, "", {}); }, ErrorKind::kUnsupported,
-                     {other, "\"llama\""});
+                     {other, "\"gemma3\"", "\"qwen3vl\", \"qwen2vl\"", "LLaVA (\"llama\")"});
 }
 
 TEST_F(GgufPairErrors, MissingMmprojTensorsAreNamedAsInTheFile) {
