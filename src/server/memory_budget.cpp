@@ -20,12 +20,29 @@ void MemoryBudget::reserve_fixed(const std::string& what, size_t bytes) {
   std::lock_guard lock(mutex_);
   fixed_parts_.emplace_back(what, bytes);
   fixed_ += bytes;
-  if (fixed_ > limit_) {
-    std::string parts;
-    for (const auto& [name, n] : fixed_parts_) parts += cat(parts.empty() ? "" : ", ", name, " ", mib(n));
-    fail(ErrorKind::kTooLarge, "the memory the server needs before any request (", parts,
-         ") exceeds --max-memory-mb (", mib(limit_), ")");
+  check_fixed_fit();
+}
+
+void MemoryBudget::set_limit(size_t limit_bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    limit_ = limit_bytes;
+    check_fixed_fit();
   }
+  freed_.notify_all();  // a larger plan may let a waiting request in
+}
+
+void MemoryBudget::check_fixed_fit() const {
+  if (fixed_ <= limit_) return;
+  std::string parts;
+  for (const auto& [name, n] : fixed_parts_) parts += cat(parts.empty() ? "" : ", ", name, " ", mib(n));
+  fail(ErrorKind::kTooLarge, "the memory the server needs before any request (", parts,
+       ") exceeds --max-memory-mb (", mib(limit_), ")");
+}
+
+size_t MemoryBudget::limit() const {
+  std::lock_guard lock(mutex_);
+  return limit_;
 }
 
 size_t MemoryBudget::fixed() const {
@@ -65,7 +82,8 @@ MemoryBudget::Reservation MemoryBudget::reserve(size_t bytes, const std::string&
   // First come, first served: a large request is not passed by a stream of small ones.
   const uint64_t ticket = next_ticket_++;
   queue_.push_back(ticket);
-  const auto my_turn = [&] { return queue_.front() == ticket && reserved_ + bytes <= room; };
+  // The room is read afresh on every wake-up: the plan may have grown meanwhile (set_limit).
+  const auto my_turn = [&] { return queue_.front() == ticket && reserved_ + bytes <= limit_ - fixed_; };
   if (!my_turn()) {
     ++waited_;
     if (!freed_.wait_for(lock, wait_, my_turn)) {
@@ -73,7 +91,7 @@ MemoryBudget::Reservation MemoryBudget::reserve(size_t bytes, const std::string&
       ++refused_;
       freed_.notify_all();  // the next in line may fit
       fail(ErrorKind::kOverloaded, "the server's memory is taken by other requests (", mib(reserved_),
-           " of ", mib(room), "); ", what, " needs ", mib(bytes), ", retry later");
+           " of ", mib(limit_ - fixed_), "); ", what, " needs ", mib(bytes), ", retry later");
     }
   }
   queue_.pop_front();

@@ -54,7 +54,11 @@ class MemoryBudget {
   // `what` describes the request's needs for those messages.
   Reservation reserve(size_t bytes, const std::string& what);
 
-  size_t limit() const { return limit_; }
+  // Sets the plan's total, e.g. to exactly the fixed parts plus a room for requests once
+  // the fixed parts are known. Throws Error(kTooLarge) like reserve_fixed when they exceed it.
+  void set_limit(size_t limit_bytes);
+
+  size_t limit() const;
   size_t fixed() const;
   size_t reserved() const;  // by requests, now
   // The fixed parts, in the order reserved.
@@ -64,8 +68,9 @@ class MemoryBudget {
 
  private:
   void give_back(size_t bytes);
+  void check_fixed_fit() const;  // under mutex_
 
-  const size_t limit_;
+  size_t limit_;
   const std::chrono::milliseconds wait_;
   mutable std::mutex mutex_;
   std::condition_variable freed_;

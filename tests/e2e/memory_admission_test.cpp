@@ -62,22 +62,16 @@ class MemoryAdmission : public ::testing::Test {
     so.port = 0;
     so.scheduler = {2, 6};
     so.max_body_bytes = 4 * kMiB;
-    // What the fixed parts come to, from a first load with a plan too large to matter.
-    size_t fixed = 0;
-    {
-      auto probe = std::make_shared<MemoryBudget>(size_t{1} << 40, 0ms);
-      so.memory = probe;
-      HttpServer http(so);
-      eo.memory = probe;
-      auto engine = load_real_engine(model, eo);
-      fixed = probe->fixed();
-    }
-    budget_ = new MemoryBudget(fixed + kRoom, 4s);
+    // The plan's total is set once the fixed parts are known, from this very load: a
+    // first probe load would leave its freed memory in the process (allocator caches,
+    // ASan's quarantine) and shift what the second load measures by hundreds of MiB.
+    budget_ = new MemoryBudget(size_t{1} << 40, 4s);
     so.memory = std::shared_ptr<MemoryBudget>(budget_, [](MemoryBudget*) {});
     eo.memory = so.memory;
     http_ = new HttpServer(so);
     port_ = http_->bind();
     engine_ = load_real_engine(model, eo).release();
+    budget_->set_limit(budget_->fixed() + kRoom);
     http_->set_engine(engine_);
     runner_ = new std::thread([] { http_->run(); });
     big_ = new std::string(admission_png(3000, 3000));
@@ -96,8 +90,7 @@ class MemoryAdmission : public ::testing::Test {
     c.set_read_timeout(120, 0);
     return c.Post("/v1/chat/completions", body.dump(), "application/json");
   }
-  // What requests may use beside the fixed parts (the plan can shift the room by the
-  // second load's process memory).
+  // What requests may use beside the fixed parts.
   static size_t room() { return budget_->limit() - budget_->fixed(); }
 
   static MemoryBudget* budget_;
@@ -115,8 +108,6 @@ int MemoryAdmission::port_ = 0;
 std::string* MemoryAdmission::big_ = nullptr;
 
 TEST_F(MemoryAdmission, ALargeImageThatFitsIsServedAndGivesItsMemoryBack) {
-  ASSERT_GT(room(), 150 * kMiB);
-  ASSERT_LT(room(), 300 * kMiB);
   auto r = post(admission_body(*big_));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
@@ -185,8 +176,14 @@ TEST_F(MemoryAdmission, ManyLargeImagesAtOnceStayWithinThePlan) {
   const double peak_mb = peak_rss_mb();
   std::printf("RSS before %.0f MiB, peak %.0f MiB, room %zu MiB, %d of 8 served\n", before_mb, peak_mb,
               room() / kMiB, served);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed blocks in its quarantine (256 MiB) instead of reusing them, so the
+  // peak says nothing about the plan there; the release build checks it.
+  (void)before_mb;
+#else
   EXPECT_LT(peak_mb - before_mb, static_cast<double>(room() / kMiB) + 48)
       << "peak " << peak_mb << " MiB, before " << before_mb << " MiB";
+#endif
 }
 
 }  // namespace

@@ -41,6 +41,22 @@ TEST(MemoryBudget, FixedPartsBeyondTheLimitNameEveryPart) {
   }
 }
 
+TEST(MemoryBudget, ALimitSetAfterTheFixedPartsMustHoldThemAndLetsWaitersIn) {
+  MemoryBudget b(size_t{1} << 40, 5s);
+  b.reserve_fixed("weights", 60 * MiB);
+  EXPECT_EQ(kind_of([&] { b.set_limit(59 * MiB); }), ErrorKind::kTooLarge);
+  b.set_limit(100 * MiB);
+  EXPECT_EQ(b.limit(), 100 * MiB);
+  EXPECT_EQ(kind_of([&] { b.reserve(41 * MiB, "big"); }), ErrorKind::kTooLarge);
+  auto held = b.reserve(30 * MiB, "first");
+  // A request that does not fit beside the first goes on as soon as the plan grows.
+  auto second = std::async(std::launch::async, [&] { return b.reserve(20 * MiB, "second"); });
+  while (b.waited() == 0) std::this_thread::sleep_for(1ms);
+  b.set_limit(120 * MiB);
+  EXPECT_EQ(second.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(second.get().bytes(), 20 * MiB);
+}
+
 TEST(MemoryBudget, ARequestLargerThanTheRoomIsRefusedAtOnce) {
   MemoryBudget b(100 * MiB, 10s);
   b.reserve_fixed("weights", 60 * MiB);
