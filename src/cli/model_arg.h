@@ -3,7 +3,8 @@
 // A name is looked up in the Hugging Face cache first (no network when its snapshot is
 // complete) and pulled when something is missing, unless --no-pull (or HF_HUB_OFFLINE).
 // The option's strings are rewritten in place, before the command's callback runs, to the
-// snapshot folder (or the GGUF model file and its mmproj), so commands only see paths.
+// snapshot folder (or the GGUF model file and its mmproj), so commands only see paths. A
+// local folder of GGUF files (no config.json) becomes its model file and mmproj the same way.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -135,9 +135,9 @@ void add_prompt_command(CLI::App& app) {
   cmd->add_option("--messages", opts->messages_path, "JSON file with the list of messages")
       ->required();
   cmd->add_option("--image-tokens", opts->image_tokens,
-                  "Comma-separated <|image_pad|> count per image, in order");
+                  "Comma-separated image token count per image, in order");
   cmd->add_flag("--no-generation-prompt", opts->no_generation_prompt,
-                "Do not end with the '<|im_start|>assistant' generation prompt");
+                "Do not end with the assistant turn's generation prompt");
   cmd->add_flag("--add-vision-id", opts->add_vision_id, "Label images 'Picture N: '");
   cmd->callback([opts] { run_prompt(*opts); });
 }

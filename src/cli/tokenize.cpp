@@ -76,7 +76,7 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_option("--file", opts->file, "Tokenize the contents of this file");
   cmd->add_option("--decode", opts->decode, "Comma-separated token ids to turn back into text");
   cmd->add_flag("--special", opts->special,
-                "Parse special-token strings such as <|im_start|> (default: plain text)");
+                "Parse the vocabulary's special-token strings (default: plain text)");
   cmd->add_flag("--skip-special", opts->skip_special, "With --decode: drop special tokens");
   cmd->callback([opts] { run_tokenize(*opts); });
 }

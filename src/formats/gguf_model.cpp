@@ -88,8 +88,7 @@ ModelFolder ModelFolder::open_gguf(const std::string& model_path, const std::str
     m.preprocessor_json_ = info.preprocessor;
     m.preprocessor_path_ = mmproj_path;
   }
-  m.generation_json_ = info.generation;
-  m.generation_ = parse_generation_config(m.generation_json_, model_path);
+  m.generation_ = parse_generation_config(info.generation, model_path);
   if (options.load_weights) {
     WeightStore store;
     const ModelFamily family = info.family;

@@ -11,8 +11,8 @@ namespace {
 
 struct FamilyEntry {
   ModelFamily family;
-  std::string_view model_type;
-  std::string_view architecture;  // the ...ForConditionalGeneration class (GGUF pairs, info)
+  std::string_view model_type;    // config.json model_type
+  std::string_view architecture;  // config.json architectures[]: the model class
 };
 
 // The registry: one row per family.
@@ -24,11 +24,27 @@ constexpr FamilyEntry kFamilies[] = {
     {ModelFamily::kLlavaNext, "llava_next", "LlavaNextForConditionalGeneration"},
 };
 
+// "qwen3_vl (Qwen3VLForConditionalGeneration), ...": what an error offers instead.
+std::string supported_list() {
+  std::string out;
+  for (const auto& entry : kFamilies) {
+    out += cat(out.empty() ? "" : ", ", entry.model_type, " (", entry.architecture, ")");
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* model_family_name(ModelFamily family) {
   for (const auto& entry : kFamilies) {
     if (entry.family == family) return entry.model_type.data();
+  }
+  return "unknown";
+}
+
+const char* model_family_architecture(ModelFamily family) {
+  for (const auto& entry : kFamilies) {
+    if (entry.family == family) return entry.architecture.data();
   }
   return "unknown";
 }
@@ -41,14 +57,35 @@ std::vector<std::string> supported_model_types() {
 
 ModelFamily model_family_from_config(const Json& config, const std::string& file) {
   JsonFields fields(config, file);
-  const std::string model_type = fields.string("model_type");
-  for (const auto& entry : kFamilies) {
-    if (entry.model_type == model_type) return entry.family;
+  std::vector<std::string> architectures;
+  if (fields.has("architectures")) {
+    const Json& list = config.at("architectures");
+    if (!list.is_array()) fields.wrong("architectures", "a list of strings");
+    for (const Json& a : list) {
+      if (!a.is_string()) fields.wrong("architectures", "a list of strings");
+      architectures.push_back(a.get<std::string>());
+    }
   }
-  std::string known;
-  for (const auto& t : supported_model_types()) known += (known.empty() ? "" : ", ") + t;
-  fail(ErrorKind::kUnsupported, file, ": unsupported model type ", model_type,
-       " (kantu runs: ", known, ")");
+  // model_type decides, as it picks the configuration class in transformers; only a
+  // config without one is identified by the model class its architectures name.
+  const std::string model_type = fields.string("model_type", "");
+  for (const auto& entry : kFamilies) {
+    if (model_type.empty()) {
+      for (const std::string& arch : architectures)
+        if (entry.architecture == arch) return entry.family;
+    } else if (entry.model_type == model_type) {
+      return entry.family;
+    }
+  }
+  std::string named;
+  for (const std::string& arch : architectures) named += (named.empty() ? "" : ", ") + arch;
+  const std::string classes = named.empty() ? "no architectures" : "architectures " + named;
+  if (model_type.empty()) {
+    fail(ErrorKind::kNotFound, file, ": model_type is missing and ", classes,
+         " names no model kantu runs (kantu runs: ", supported_list(), ")");
+  }
+  fail(ErrorKind::kUnsupported, file, ": unsupported model type ", model_type, " (", classes,
+       "); kantu runs: ", supported_list());
 }
 
 }  // namespace kantu

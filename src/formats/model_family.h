@@ -1,5 +1,5 @@
-// Which model family a folder holds, decided from config.json's model_type (GGUF pairs:
-// from their metadata, gguf_config.h). A new family adds an enum value and a row in the table here
+// Which model family a folder holds, decided from config.json's model_type, or from the
+// model class its architectures list names when there is no model_type (GGUF pairs: from their metadata, gguf_config.h). A new family adds an enum value and a row in the table here
 // (identification) and one in models/families.cpp (implementation).
 #pragma once
 
@@ -20,13 +20,16 @@ enum class ModelFamily {
 
 // The config.json spelling ("qwen3_vl").
 const char* model_family_name(ModelFamily family);
+// The model class ("Qwen3VLForConditionalGeneration"), as config.json's architectures lists it.
+const char* model_family_architecture(ModelFamily family);
 // Every model_type kantu can run, for messages and `kantu info`.
 std::vector<std::string> supported_model_types();
 
-// Reads config.json's model_type (transformers' Auto classes need it too). `file` names
-// the file in errors. A missing model_type is Error(kNotFound), a wrong type
-// Error(kCorrupt); a family kantu does not run is Error(kUnsupported) "unsupported model
-// type X".
+// The family of a config.json: its model_type (which picks the configuration class in
+// transformers), or, when model_type is absent, the first model class of architectures
+// that kantu knows. `file` names the file in errors. Unidentified: Error(kNotFound)
+// "model_type is missing ..." without a model_type, else Error(kUnsupported) "unsupported
+// model type X ..."; both list what kantu runs. A field of the wrong type is Error(kCorrupt).
 ModelFamily model_family_from_config(const Json& config, const std::string& file);
 
 }  // namespace kantu

@@ -59,21 +59,13 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
          ": missing (a model folder holds config.json and the safetensors weights)");
   }
   m.config_ = read_json_file(m.config_path_);
-  m.family_ = model_family_from_config(m.config_, m.config_path_);
+  m.family_ = model_family_from_config(m.config_, m.config_path_);  // checks both fields' types
   JsonFields config(m.config_, m.config_path_);
-  m.model_type_ = config.string("model_type");
-  if (config.has("architectures")) {
-    const Json& arch = config.json().at("architectures");
-    if (!arch.is_array()) config.wrong("architectures", "a list of strings");
-    for (const Json& a : arch) {
-      if (!a.is_string()) config.wrong("architectures", "a list of strings");
-    }
-    if (!arch.empty()) m.architecture_ = arch[0].get<std::string>();
+  m.model_type_ = config.string("model_type", model_family_name(m.family_));
+  if (config.has("architectures") && !m.config_.at("architectures").empty()) {
+    m.architecture_ = m.config_.at("architectures")[0].get<std::string>();
   }
   m.generation_ = load_generation_config(dir, m.config_, m.config_path_);
-  if (file_exists(dir + "/generation_config.json")) {
-    m.generation_json_ = read_json_file(dir + "/generation_config.json");
-  }
   m.preprocessor_path_ = dir + "/preprocessor_config.json";
   if (file_exists(m.preprocessor_path_)) {
     m.preprocessor_json_ = read_json_file(m.preprocessor_path_);

@@ -1,5 +1,5 @@
 // A Hugging Face model folder exactly as downloaded: config.json (family from
-// model_type), generation_config.json, preprocessor_config.json, the tokenizer and chat
+// model_type or architectures), generation_config.json, preprocessor_config.json, the tokenizer and chat
 // template files, and the safetensors weights (one file or shards), memory-mapped.
 // Everything is validated on open; each failure names the file (and field or tensor).
 //
@@ -90,8 +90,6 @@ class ModelFolder {
   bool is_gguf() const { return gguf_model_ != nullptr; }
   // The GGUF text model file (tokenizer.ggml.*, tokenizer.chat_template), or nullptr.
   const GgufFile* gguf_model() const { return gguf_model_.get(); }
-  // generation_config.json as read (or, for GGUF, as built from the metadata).
-  const Json& generation_json() const { return generation_json_; }
 
  private:
   std::string dir_;
@@ -107,7 +105,6 @@ class ModelFolder {
   TokenizerFiles tokenizer_files_;
   std::optional<WeightStore> weights_;
   bool has_vision_ = true;
-  Json generation_json_ = Json::object();
   std::shared_ptr<const GgufFile> gguf_model_, gguf_mmproj_;
 };
 

@@ -61,9 +61,6 @@ Json known_config(const std::string& name) {
 namespace {
 
 const Family& family_of_config(const Json& config) {
-  if (!config.is_object() || !config.contains("model_type")) {
-    fail(ErrorKind::kInvalidArgument, "config.json: model_type is missing");
-  }
   const ModelFamily id = model_family_from_config(config, "config.json");
   const Family& f = family_for(id);
   if (!f.checkpoint_tensors || !f.preprocessor_config || !f.generation_config) {
@@ -129,11 +126,12 @@ ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& 
   return p;
 }
 
-std::vector<int32_t> eos_ids_of(const ModelFolder& model, std::vector<int64_t> config_eos,
+std::vector<int32_t> eos_ids_of(const ModelFolder& model, const std::vector<int64_t>& family_eos,
                                 int64_t vocab_size) {
-  if (!model.generation().eos_token_ids.empty()) config_eos = model.generation().eos_token_ids;
+  const std::vector<int64_t>& ids =
+      model.generation().eos_token_ids.empty() ? family_eos : model.generation().eos_token_ids;
   std::vector<int32_t> out;
-  for (int64_t id : config_eos) {
+  for (int64_t id : ids) {
     if (id < 0 || id >= vocab_size) {
       fail(ErrorKind::kCorrupt, model.dir(), ": eos token id ", id, " is outside the vocabulary (",
            vocab_size, ")");

@@ -53,7 +53,7 @@ struct FamilyModel {
   int32_t video_token_id = -1;
   int32_t vision_start_token_id = -1;
   int32_t vision_end_token_id = -1;
-  std::vector<int32_t> eos_ids;  // generation_config's eos list, else the config's
+  std::vector<int32_t> eos_ids;  // eos_ids_of: where generation stops
 };
 
 struct Family {
@@ -80,9 +80,12 @@ ModelProfile chat_profile(const ModelFolder& model);
 // GGUF mmproj) over the family's processor defaults.
 ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults);
 
-// The eos list of generation_config.json (or the config's own), checked against the
-// vocabulary: shared by every family.
-std::vector<int32_t> eos_ids_of(const ModelFolder& model, std::vector<int64_t> config_eos,
+// The ids generation stops on, for every family alike: the eos list of
+// generation_config.json, else config.json's (top level, then text_config: see
+// formats/generation_config.h), else the family's own end-of-turn ids (`family_eos`:
+// its config class's default, or its chat format's turn end). Each must be in the
+// vocabulary (Error(kCorrupt) naming the model otherwise).
+std::vector<int32_t> eos_ids_of(const ModelFolder& model, const std::vector<int64_t>& family_eos,
                                 int64_t vocab_size);
 
 }  // namespace kantu::models

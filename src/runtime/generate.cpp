@@ -12,7 +12,6 @@
 #include "image/decode.h"
 #include "runtime/cached_prefill.h"
 #include "runtime/prompt_images.h"
-#include "runtime/stop.h"
 #include "text/prompt_tokens.h"
 #include "text/stream_decoder.h"
 
@@ -60,30 +59,18 @@ class StreamTextDecoder : public TokenTextDecoder {
 
 }  // namespace
 
-GenerationDefaults generation_defaults_from_json(const Json& config, const std::string& what) {
+GenerationDefaults generation_defaults(const GenerationConfig& config,
+                                       const std::vector<int32_t>& stop_ids) {
   GenerationDefaults d;
-  d.stop_ids = stop_ids_from_generation_config(config, what);
-  if (!config.is_object()) return d;
-  // Hugging Face GenerationConfig defaults for absent fields: greedy unless do_sample,
-  // temperature 1, top_k 50, top_p 1.
-  auto number = [&](const char* key, double fallback) {
-    if (!config.contains(key) || config[key].is_null()) return fallback;
-    if (!config[key].is_number())
-      fail(ErrorKind::kCorrupt, what, ": ", key, " must be a number, got ", config[key].dump());
-    return config[key].get<double>();
-  };
-  const bool do_sample = config.value("do_sample", false);
-  d.sampling.temperature = do_sample ? static_cast<float>(number("temperature", 1.0)) : 0.0f;
-  d.sampling.top_k = static_cast<int>(number("top_k", 50));
-  d.sampling.top_p = static_cast<float>(number("top_p", 1.0));
-  d.sampling.min_p = static_cast<float>(number("min_p", 0.0));
-  d.sampling.repetition_penalty = static_cast<float>(number("repetition_penalty", 1.0));
-  d.max_new_tokens = static_cast<int64_t>(number("max_new_tokens", 256));
-  try {
-    validate(d.sampling);
-  } catch (const Error& e) {
-    fail(ErrorKind::kCorrupt, what, ": ", e.what());
-  }
+  d.stop_ids = stop_ids;
+  // Absent fields have the Hugging Face GenerationConfig defaults (formats/generation_config.h):
+  // greedy unless do_sample, temperature 1, top_k 50, top_p 1.
+  d.sampling.temperature = config.do_sample ? static_cast<float>(config.temperature) : 0.0f;
+  d.sampling.top_k = static_cast<int>(config.top_k);
+  d.sampling.top_p = static_cast<float>(config.top_p);
+  d.sampling.min_p = static_cast<float>(config.min_p);
+  d.sampling.repetition_penalty = static_cast<float>(config.repetition_penalty);
+  d.max_new_tokens = config.max_new_tokens.value_or(256);
   return d;
 }
 
@@ -100,8 +87,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
   options.weights = weights;
   ModelFolder folder = ModelFolder::open_any(model_dir, mmproj, {});
   e->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(folder));
-  const Json generation = folder.generation_json();
-  const std::string gen_what = gguf ? model_dir : model_dir + "/generation_config.json";
+  const GenerationConfig generation = folder.generation();
   e->model_ = models::Model::load(std::move(folder), options);
   const models::ModelProfile& profile = e->model_->profile();
   e->chat_ = profile.chat;
@@ -111,7 +97,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
     fail(ErrorKind::kCorrupt, model_dir, ": the image processor gives patches of ",
          e->image_config_.patch_dim(), " values but the vision tower expects ",
          e->model_->patch_dim());
-  e->defaults_ = generation_defaults_from_json(generation, gen_what);
+  e->defaults_ = generation_defaults(generation, e->model_->eos_ids());
   e->prefix_key_ = prefix_model_key(*e->model_, weights);
   return e;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "formats/generation_config.h"
 #include "image/image.h"
 #include "image/preprocess.h"
 #include "models/model.h"
@@ -25,7 +26,7 @@ namespace kantu::runtime {
 // What generation_config.json says, as loop options: sampling defaults, stop ids.
 struct GenerationDefaults {
   SamplingParams sampling;        // greedy when do_sample is false
-  std::vector<int32_t> stop_ids;  // eos_token_id, or [151645, 151643]
+  std::vector<int32_t> stop_ids;  // the model's (Model::eos_ids)
   int64_t max_new_tokens = 256;
 };
 
@@ -108,7 +109,9 @@ class Engine {
   std::string prefix_key_;  // prefix_model_key of the model as loaded
 };
 
-// Reads a generation_config.json document into defaults (Qwen stop ids when absent).
-GenerationDefaults generation_defaults_from_json(const Json& config, const std::string& what);
+// A model's generation config (parsed and checked by formats) as loop defaults, stopping
+// on `stop_ids` (the model's eos ids, which its family decides).
+GenerationDefaults generation_defaults(const GenerationConfig& config,
+                                       const std::vector<int32_t>& stop_ids);
 
 }  // namespace kantu::runtime

@@ -6,26 +6,6 @@
 
 namespace kantu::runtime {
 
-std::vector<int32_t> stop_ids_from_generation_config(const Json& config,
-                                                     const std::string& what) {
-  if (!config.is_object() || !config.contains("eos_token_id") || config["eos_token_id"].is_null())
-    return kDefaultQwenStopIds;
-  const Json& field = config["eos_token_id"];
-  auto to_id = [&](const Json& v) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX)
-      fail(ErrorKind::kCorrupt, what, ": eos_token_id must be a non-negative integer or a list of them, got ",
-           v.dump());
-    return static_cast<int32_t>(v.get<int64_t>());
-  };
-  std::vector<int32_t> ids;
-  if (field.is_array()) {
-    for (const Json& v : field) ids.push_back(to_id(v));
-  } else {
-    ids.push_back(to_id(field));
-  }
-  return ids;
-}
-
 StopStringMatcher::StopStringMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {
   for (const std::string& s : stops_)
     if (s.empty()) fail(ErrorKind::kInvalidArgument, "stop strings must not be empty");

@@ -1,5 +1,5 @@
-// When generation stops: stop token ids (from generation_config.json), user stop
-// strings matched on the decoded text, and the new-token limit.
+// When generation stops on text: user stop strings matched on the decoded text. (Stop
+// token ids are the model's: Model::eos_ids; the new-token limit is the loop's.)
 #pragma once
 
 #include <cstdint>
@@ -7,17 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/json.h"
-
 namespace kantu::runtime {
-
-// Qwen3-VL's generation_config.json: <|im_end|>, <|endoftext|>.
-inline const std::vector<int32_t> kDefaultQwenStopIds = {151645, 151643};
-
-// The `eos_token_id` of a parsed generation_config.json (an int or a list of ints);
-// kDefaultQwenStopIds when the field is absent. A malformed field is Error(kCorrupt)
-// naming `what` (the file).
-std::vector<int32_t> stop_ids_from_generation_config(const Json& config, const std::string& what);
 
 // Matches stop strings on streamed text, across token boundaries. push() returns the
 // text that is safe to show now: text that could still be the start of a stop string

@@ -70,5 +70,24 @@ TEST(GgufCli, InfoDescribesThePair) {
   EXPECT_NE(swapped.err.find("--mmproj"), std::string::npos) << swapped.err;
 }
 
+// A folder holding the pair (as a download of a GGUF repository does) is the pair: the
+// text file and the mmproj are picked as `kantu pull` picks them.
+TEST(GgufCli, AFolderOfGgufFilesIsItsPair) {
+  const std::string dir = tiny_pair().model.substr(0, tiny_pair().model.rfind('/'));
+  const auto r = run_kantu({"info", "-m", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = parse_json(r.out, "info");
+  EXPECT_EQ(j["format"], "gguf");
+  EXPECT_EQ(j["has_vision"], true);
+  EXPECT_EQ(j["model_dir"], tiny_pair().model);
+  EXPECT_EQ(j["files"].size(), 2u);
+  const auto run = run_kantu(greedy(dir, {"--image", test::testdata("images/img_256x256.png")}));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  const std::string empty = test::make_temp_dir("gguf_cli_empty");
+  const auto none = run_kantu({"info", "-m", empty});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("config.json"), std::string::npos) << none.err;
+}
+
 }  // namespace
 }  // namespace kantu

@@ -76,6 +76,7 @@ FamilyModel build(const ModelFolder& model, const WeightStore& store) {
   f.positions.image_token_id = static_cast<int32_t>(c.image_token_id);
   f.positions.merge_size = 1;
   f.image_token_id = static_cast<int32_t>(c.image_token_id);
+  // LlamaConfig's eos (2, "</s>") when neither generation_config nor config.json gives one.
   f.eos_ids = eos_ids_of(model, c.text.eos_token_ids, c.text.vocab_size);
   return f;
 }

@@ -175,7 +175,6 @@ Config parse_config(const Json& doc, const std::string& file, Variant variant) {
                          {"vision_end_token_id", c.vision_end_token_id}}) {
     if (id >= c.text.vocab_size) top.wrong(key, "a token id below vocab_size");
   }
-  c.eos_token_ids = text.int_or_int_list("eos_token_id");
   return c;
 }
 

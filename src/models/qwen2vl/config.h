@@ -36,15 +36,13 @@ struct Config {
   int64_t vision_start_token_id = 151652;
   int64_t vision_end_token_id = 151653;
   double tokens_per_second = 4;     // Qwen2.5-VL video positions (class default 4, files 2)
-  std::vector<int64_t> eos_token_ids;  // config's; generation_config overrides (config_of)
 };
 
 // Parses a config.json document of `variant`; `file` names it in errors: kCorrupt for
 // malformed or inconsistent fields, kUnsupported for what kantu does not run.
 Config parse_config(const Json& doc, const std::string& file, Variant variant);
 
-// The config of an opened model (a folder or a GGUF pair), with the eos list of its
-// generation config when that has one.
+// The config of an opened model (a folder or a GGUF pair).
 Config config_of(const ModelFolder& model);
 
 }  // namespace kantu::models::qwen2vl

@@ -2,6 +2,7 @@
 
 #include "models/qwen2vl/config.h"
 #include "models/qwen2vl/weights.h"
+#include "models/qwen_stop_tokens.h"
 #include "models/qwen_vision_encoder.h"
 
 namespace kantu::models::qwen2vl {
@@ -40,7 +41,7 @@ FamilyModel build(const ModelFolder& model, const WeightStore& store) {
   f.video_token_id = static_cast<int32_t>(c.video_token_id);
   f.vision_start_token_id = static_cast<int32_t>(c.vision_start_token_id);
   f.vision_end_token_id = static_cast<int32_t>(c.vision_end_token_id);
-  f.eos_ids = eos_ids_of(model, c.eos_token_ids, c.text.vocab_size);
+  f.eos_ids = eos_ids_of(model, kQwenEndOfTurnIds, c.text.vocab_size);
   return f;
 }
 

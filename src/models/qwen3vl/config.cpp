@@ -1,7 +1,6 @@
 #include "models/qwen3vl/config.h"
 
 #include <cmath>
-#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -75,12 +74,6 @@ class Fields {
       out.push_back(e.get<int64_t>());
     }
     return out;
-  }
-  // An integer or a list of integers (eos_token_id).
-  std::vector<int64_t> int_or_list(const std::string& key) const {
-    if (!has(key)) return {};
-    if (get(key).is_number_integer()) return {integer(key)};
-    return int_list(key);
   }
   const std::string& file() const { return file_; }
 
@@ -166,7 +159,6 @@ TextConfig parse_text(const Fields& t) {
   if (c.head_dim % 2 != 0) t.wrong("head_dim", "even");
   parse_rope(t, c);
   if (t.has("bos_token_id")) c.bos_token_id = t.integer("bos_token_id");
-  if (t.has("eos_token_id")) c.eos_token_id = t.int_or_list("eos_token_id").front();
   return c;
 }
 
@@ -247,39 +239,15 @@ Config parse_config(const Json& doc, const std::string& what) {
                          {"vision_end_token_id", c.vision_end_token_id}}) {
     if (id < 0 || id >= c.text.vocab_size) top.wrong(key, "a token id below vocab_size");
   }
-  if (c.text.eos_token_id >= 0) c.eos_token_ids.push_back(c.text.eos_token_id);
   return c;
 }
 
 Config config_of(const ModelFolder& model) {
-  Config c = parse_config(model.config(), model.config_path());
-  if (!model.generation().eos_token_ids.empty()) c.eos_token_ids = model.generation().eos_token_ids;
-  for (int64_t id : c.eos_token_ids) {
-    if (id < 0 || id >= c.text.vocab_size) {
-      fail(ErrorKind::kCorrupt, model.dir(), ": eos token id ", id, " is outside the vocabulary (",
-           c.text.vocab_size, ")");
-    }
-  }
-  return c;
+  return parse_config(model.config(), model.config_path());
 }
 
 Config load_config(const std::string& folder) {
-  const std::string path = folder + "/config.json";
-  Config c = parse_config(read_json_file(path), path);
-  const std::string gen_path = folder + "/generation_config.json";
-  if (std::filesystem::exists(gen_path)) {
-    Json gen = read_json_file(gen_path);
-    Fields g(gen, gen_path, "");
-    std::vector<int64_t> eos = g.int_or_list("eos_token_id");
-    if (!eos.empty()) c.eos_token_ids = eos;
-  }
-  for (int64_t id : c.eos_token_ids) {
-    if (id < 0 || id >= c.text.vocab_size) {
-      fail(ErrorKind::kCorrupt, folder, ": eos token id ", id, " is outside the vocabulary (",
-           c.text.vocab_size, ")");
-    }
-  }
-  return c;
+  return config_of(ModelFolder::open(folder, {.load_weights = false}));
 }
 
 }  // namespace kantu::models::qwen3vl

@@ -35,7 +35,6 @@ struct TextConfig {
   bool attention_bias = false;
   Activation hidden_act = Activation::kSilu;
   int64_t bos_token_id = -1;
-  int64_t eos_token_id = -1;
 };
 
 struct VisionConfig {
@@ -71,7 +70,6 @@ struct Config {
   int64_t video_token_id = 0;
   int64_t vision_start_token_id = 0;
   int64_t vision_end_token_id = 0;
-  std::vector<int64_t> eos_token_ids;  // generation stops on any of these
 };
 
 // Parses a config.json document; `what` names the file in errors. Missing or mistyped
@@ -79,11 +77,10 @@ struct Config {
 // Error(kUnsupported); inconsistent sizes are Error(kCorrupt).
 Config parse_config(const Json& doc, const std::string& what);
 
-// Reads <folder>/config.json and, when present, the eos list of generation_config.json.
-Config load_config(const std::string& folder);
-
-// The config of an opened model (a folder or a GGUF pair): parse_config on its config
-// Json, with the eos list of its generation config when that has one.
+// The config of an opened model (a folder or a GGUF pair): parse_config on its config Json.
+// (Stop ids are the model's: models/family.h eos_ids_of.)
 Config config_of(const ModelFolder& model);
+// config_of the folder, opened without its weights.
+Config load_config(const std::string& folder);
 
 }  // namespace kantu::models::qwen3vl

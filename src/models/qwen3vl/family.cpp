@@ -2,6 +2,7 @@
 
 #include "models/qwen3vl/config.h"
 #include "models/qwen3vl/weights.h"
+#include "models/qwen_stop_tokens.h"
 #include "models/qwen_vision_encoder.h"
 
 namespace kantu::models::qwen3vl {
@@ -30,7 +31,7 @@ FamilyModel build(const ModelFolder& model, const WeightStore& store) {
   f.video_token_id = static_cast<int32_t>(c.video_token_id);
   f.vision_start_token_id = static_cast<int32_t>(c.vision_start_token_id);
   f.vision_end_token_id = static_cast<int32_t>(c.vision_end_token_id);
-  for (int64_t id : c.eos_token_ids) f.eos_ids.push_back(static_cast<int32_t>(id));
+  f.eos_ids = eos_ids_of(model, kQwenEndOfTurnIds, c.text.vocab_size);
   return f;
 }
 

@@ -198,8 +198,8 @@ TEST(ModelFolder, RejectsBadConfigJson) {
   using K = ErrorKind;
   expect_edit_fails("config.json", [](Json& j) { j["model_type"] = "llama"; }, K::kUnsupported,
                     {"config.json: unsupported model type llama"});
-  expect_edit_fails("config.json", [](Json& j) { j.erase("model_type"); }, K::kNotFound,
-                    {"config.json: model_type is missing"});
+  expect_edit_fails("config.json", [](Json& j) { j.erase("model_type"); j.erase("architectures"); },
+                    K::kNotFound, {"config.json: model_type is missing and no architectures"});
   expect_edit_fails("config.json", [](Json& j) { j["model_type"] = 3; }, K::kCorrupt,
                     {"model_type must be a string"});
   expect_edit_fails("config.json", [](Json& j) { j["architectures"] = "Qwen"; }, K::kCorrupt,
@@ -303,6 +303,35 @@ TEST(ModelFolder, FamilyRegistry) {
             (std::vector<std::string>{"qwen3_vl", "qwen2_5_vl", "qwen2_vl", "llava", "llava_next"}));
   test::expect_error([] { model_family_from_config({{"model_type", "mllama"}}, "c"); },
                      ErrorKind::kUnsupported, {"unsupported model type mllama"});
+}
+
+TEST(ModelFolder, FamilyFromArchitecturesWithoutModelType) {
+  const Json next = {{"architectures", {"LlavaNextForConditionalGeneration"}}};
+  EXPECT_EQ(model_family_from_config(next, "c"), ModelFamily::kLlavaNext);
+  const Json qwen25 = {{"architectures", {"SomethingElse", "Qwen2_5_VLForConditionalGeneration"}}};
+  EXPECT_EQ(model_family_from_config(qwen25, "c"), ModelFamily::kQwen25VL);
+  EXPECT_STREQ(model_family_architecture(ModelFamily::kLlava), "LlavaForConditionalGeneration");
+  // model_type decides when present (it picks the configuration class).
+  const Json both = {{"model_type", "qwen2_vl"}, {"architectures", {"LlavaForConditionalGeneration"}}};
+  EXPECT_EQ(model_family_from_config(both, "c"), ModelFamily::kQwen2VL);
+  // Neither known: the error names what was found and what kantu runs.
+  test::expect_error([] { model_family_from_config({{"architectures", {"MllamaForConditionalGeneration"}}}, "c"); },
+                     ErrorKind::kNotFound,
+                     {"c: model_type is missing", "architectures MllamaForConditionalGeneration",
+                      "qwen2_5_vl (Qwen2_5_VLForConditionalGeneration)", "llava_next (LlavaNextForConditionalGeneration)"});
+  test::expect_error([] { model_family_from_config({{"model_type", "llama"}, {"architectures", {"LlavaForConditionalGeneration"}}}, "c"); },
+                     ErrorKind::kUnsupported, {"unsupported model type llama", "qwen3_vl (Qwen3VLForConditionalGeneration)"});
+}
+
+TEST(ModelFolder, OpensAFolderWhoseConfigHasOnlyArchitectures) {
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-a", "no_model_type");
+  Json config = test::read_json(dir + "/config.json");
+  config.erase("model_type");
+  test::write_json(dir + "/config.json", config);
+  const ModelFolder m = ModelFolder::open(dir);
+  EXPECT_EQ(m.family(), ModelFamily::kQwen3VL);
+  EXPECT_EQ(m.model_type(), "qwen3_vl");
+  EXPECT_EQ(m.architecture(), "Qwen3VLForConditionalGeneration");
 }
 
 }  // namespace

@@ -7,19 +7,6 @@
 namespace kantu::runtime {
 namespace {
 
-TEST(StopIds, ReadsIntListOrDefault) {
-  EXPECT_EQ(stop_ids_from_generation_config(Json::parse(R"({"eos_token_id": 7})"), "g"),
-            (std::vector<int32_t>{7}));
-  EXPECT_EQ(stop_ids_from_generation_config(Json::parse(R"({"eos_token_id": [151645, 151643]})"), "g"),
-            (std::vector<int32_t>{151645, 151643}));
-  EXPECT_EQ(stop_ids_from_generation_config(Json::parse(R"({"top_k": 20})"), "g"),
-            kDefaultQwenStopIds);
-  EXPECT_THROW(stop_ids_from_generation_config(Json::parse(R"({"eos_token_id": "x"})"), "g"),
-               Error);
-  EXPECT_THROW(stop_ids_from_generation_config(Json::parse(R"({"eos_token_id": [1, -2]})"), "g"),
-               Error);
-}
-
 TEST(StopStrings, NoStopsPassesEverythingThrough) {
   StopStringMatcher m({});
   EXPECT_EQ(m.push("hello"), "hello");
