@@ -58,6 +58,7 @@ struct PendingImage {
   ImagePreprocessConfig config;
   models::GridTHW grid;  // what preprocessing will make of it (positions need it)
   int64_t tokens = 0;
+  bool encode = false;  // its rows come from the vision tower (not from a cache)
 };
 
 // What one request will allocate, for the memory budget. Images are decoded one after the
@@ -100,17 +101,14 @@ class RealSequence : public Sequence {
     if (started_ && !finished_) s_.pacer.stream_ended();
   }
 
-  // Before the first token, each call does one piece of the prompt's work: the cache
-  // lookup and the vision tower, then chunks of the prefill (PrefillPacer); the call that
-  // ends the prefill samples the first token.
+  // Before the first token, each call does one piece of the prompt's work
+  // (PrefillPacer): the cache lookup with the first piece, then each image the caches do
+  // not hold a few vision encoder blocks at a time, then chunks of the prompt; the call
+  // that ends the prefill samples the first token. With no other stream decoding, all of
+  // it at once.
   std::string step() override {
     KANTU_CHECK(!finished_, "step() after the end");
     if (!started_) {
-      const bool chunked = s_.pacer.chunk_tokens() > 0;
-      if (!prefill_) {
-        begin_prefill();
-        if (chunked) return {};
-      }
       if (!prefill_step()) return {};
       started_ = true;
       s_.pacer.stream_started();
@@ -140,8 +138,9 @@ class RealSequence : public Sequence {
   }
 
  private:
-  // The cache lookup (attaches what earlier requests left), then the vision tower for
-  // the images with tokens after the cached part (through the image-embedding cache).
+  // The cache lookup (attaches what earlier requests left); the images with tokens after
+  // the cached part take their rows from the image-embedding cache or are marked for the
+  // vision tower.
   void begin_prefill() {
     Timer t;
     seq_ = s_.model->new_sequence(static_cast<int64_t>(ids_.size()) + max_tokens_);
@@ -153,16 +152,14 @@ class RealSequence : public Sequence {
     for (size_t i = 0; i < images_.size(); ++i) {
       PendingImage& img = images_[i];
       if (prefill_->needs_vision(i)) {
-        auto hit = s_.cache.get(img.key);
-        if (!hit) {
+        if (auto hit = s_.cache.get(img.key)) {
+          prefill_->set_vision(i, hit.get());
+          vision_.push_back(std::move(hit));
+        } else {
+          img.encode = true;
           all_cached = false;
-          PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
-          auto out = std::make_shared<models::VisionOutput>(s_.model->encode_images({models::visual_input(pre)}));
-          s_.cache.put(img.key, out, vision_bytes(*out));
-          hit = out;
+          continue;  // keeps its pixels
         }
-        prefill_->set_vision(i, hit.get());
-        vision_.push_back(std::move(hit));
       }
       img.rgb = RgbImage(0, 0);  // the pixels are no longer needed
     }
@@ -170,12 +167,56 @@ class RealSequence : public Sequence {
     stats_.image_cached = all_cached;
   }
 
-  // One chunk of the prompt (all of it when no other stream is decoding); true when the
-  // prompt is done.
+  // The next piece of the vision tower (all of it when `whole`): an image's
+  // preprocessing and patch embedding, then a few encoder blocks at a time. True when
+  // every image has its rows.
+  bool encode_step(bool whole) {
+    while (next_image_ < images_.size()) {
+      PendingImage& img = images_[next_image_];
+      if (!img.encode) {
+        ++next_image_;
+        continue;
+      }
+      if (!encoding_) {
+        PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
+        img.rgb = RgbImage(0, 0);
+        encoding_ = s_.model->begin_encode({models::visual_input(pre)});
+        ms_per_block_ = 0;
+        if (!whole) return false;
+      }
+      const int64_t blocks = whole ? 0 : s_.pacer.encode_blocks(ms_per_block_);
+      Timer t;
+      encoding_->step(blocks);
+      if (blocks > 0) ms_per_block_ = t.ms() / static_cast<double>(blocks);
+      if (encoding_->done()) {
+        auto out = std::make_shared<models::VisionOutput>(encoding_->take());
+        encoding_.reset();
+        s_.cache.put(img.key, out, vision_bytes(*out));
+        prefill_->set_vision(next_image_, out.get());
+        vision_.push_back(std::move(out));
+        ++next_image_;
+      }
+      if (!whole) return next_image_ == images_.size();
+    }
+    return true;
+  }
+
+  // One piece of the work before the first token (see step()); true when the prompt is
+  // done.
   bool prefill_step() {
+    const bool whole = s_.pacer.chunk_tokens() == 0;
+    if (!prefill_) {
+      begin_prefill();
+    }
+    if (next_image_ < images_.size()) {
+      Timer t;
+      const bool encoded = encode_step(whole);
+      stats_.image_ms += t.ms();
+      if (!encoded || !whole) return false;
+    }
     Timer p;
     const int64_t before = prefill_->remaining();
-    const bool done = prefill_->step(s_.pacer.chunk_tokens());
+    const bool done = prefill_->step(whole ? 0 : s_.pacer.chunk_tokens());
     const double ms = p.ms();
     s_.pacer.prefilled(before - prefill_->remaining(), ms);
     stats_.prefill_ms += ms;
@@ -238,6 +279,9 @@ class RealSequence : public Sequence {
   text::StreamDecoder decoder_;
   std::unique_ptr<models::Sequence> seq_;
   std::optional<runtime::CachedPrefill> prefill_;  // refers to *seq_: declared after it
+  std::unique_ptr<models::ImageEncoding> encoding_;  // of images_[next_image_]
+  size_t next_image_ = 0;                           // the first image that may need encoding
+  double ms_per_block_ = 0;                         // of encoding_'s last piece
   std::vector<std::shared_ptr<const models::VisionOutput>> vision_;  // rows until the prefill ends
   std::vector<float> logits_;
   std::vector<int32_t> seen_, generated_;
