@@ -117,16 +117,16 @@ add_custom_command(
 target_sources(kantu_server PRIVATE ${web_generated})
 target_compile_definitions(kantu_server PRIVATE KANTU_HAVE_WEB_ASSETS)
 
-# The page in headless Chromium against `kantu serve --fake-engine`.
+# The page in headless Chromium against `kantu serve` on the tiny real model.
 if(KANTU_BUILD_TESTS)
   enable_testing()
   add_test(NAME web_ui_chromium
            COMMAND ${KANTU_NODE} ${KANTU_WEB_BUILD}/tests/ui_test.mjs
                    --kantu $<TARGET_FILE:kantu>
-                   --image ${KANTU_TESTDATA_DEFAULT}/images
+                   --testdata ${KANTU_TESTDATA_DEFAULT}
                    --out ${CMAKE_BINARY_DIR}/test-artifacts/web_ui
            WORKING_DIRECTORY ${KANTU_WEB_BUILD})
-  set_tests_properties(web_ui_chromium PROPERTIES TIMEOUT 120 LABELS web)
+  set_tests_properties(web_ui_chromium PROPERTIES TIMEOUT 240 LABELS web)
   # The evaluation report (kantu eval compare on two tiny models) in headless Chromium.
   add_test(NAME eval_report_chromium
            COMMAND ${KANTU_NODE} ${KANTU_WEB_BUILD}/tests/report_test.mjs

@@ -12,6 +12,7 @@ void add_tokenize_command(CLI::App& app);
 void add_prompt_command(CLI::App& app);
 void add_preprocess_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_serve_command(CLI::App& app);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kantu::cli::add_prompt_command(app);
   kantu::cli::add_preprocess_command(app);
   kantu::cli::add_run_command(app);
+  kantu::cli::add_chat_command(app);
   kantu::cli::add_bench_command(app);
   kantu::cli::add_synth_command(app);
   kantu::cli::add_serve_command(app);

@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/model_arg.h"
-#include "cli/weight_flags.h"
+#include "cli/generation_flags.h"
 #include "runtime/generation_report.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -21,19 +20,10 @@ namespace kantu::cli {
 namespace {
 
 struct RunArgs {
-  std::string model;
-  std::string mmproj;
+  GenerationFlags gen;
   std::vector<std::string> images;
   std::string prompt;
   std::string messages;
-  int64_t max_new_tokens = 0;
-  float temperature = 0, top_p = 0, min_p = 0, repetition_penalty = 0, presence_penalty = 0;
-  int top_k = 0;
-  uint64_t seed = 0;
-  std::vector<std::string> stops;
-  WeightFlags weights;
-  int threads = 0;
-  int64_t max_context = 0;
   bool json = false;
   std::string dump_logits;
 };
@@ -83,31 +73,13 @@ text::ChatRequest build_request(const RunArgs& a) {
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Answer a prompt about images (streams the answer)");
-  add_model_options(cmd, "-m,--model", &a->model, &a->mmproj,
-                    "Model folder (Hugging Face layout) or GGUF model file")->required();
+  add_generation_flags(cmd, &a->gen);
   cmd->add_option("--image", a->images, "Image file (repeat for several)");
   auto* prompt = cmd->add_option("-p,--prompt", a->prompt, "The question / instruction");
   auto* messages = cmd->add_option("--messages", a->messages,
                                    "Chat messages JSON file (same format as `kantu prompt`)");
   prompt->excludes(messages);
-  auto* n = cmd->add_option("-n,--max-new-tokens", a->max_new_tokens, "Tokens to generate at most")
-                ->check(CLI::NonNegativeNumber);
-  auto* temperature = cmd->add_option("--temperature", a->temperature, "0 = greedy")
-                          ->check(CLI::NonNegativeNumber);
-  auto* top_k = cmd->add_option("--top-k", a->top_k, "0 = off")->check(CLI::NonNegativeNumber);
-  auto* top_p = cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass, (0, 1]");
-  auto* min_p = cmd->add_option("--min-p", a->min_p, "Drop tokens below min_p x best, [0, 1]");
-  auto* rep = cmd->add_option("--repetition-penalty", a->repetition_penalty, "HF semantics, 1 = off");
-  auto* presence = cmd->add_option("--presence-penalty", a->presence_penalty,
-                                   "OpenAI semantics, [-2, 2], 0 = off");
-  cmd->add_option("--seed", a->seed, "Sampling seed");
-  cmd->add_option("--stop", a->stops, "Stop string (repeat for several)");
-  cmd->add_option("--threads", a->threads, "Compute threads (0 = all cores)")
-      ->check(CLI::Range(0, 1024));
-  cmd->add_option("--max-context", a->max_context, "Context size in tokens (prompt + answer)")
-      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", a->json, "Print one JSON object instead of streaming");
-  add_weight_flags(cmd, &a->weights);
   cmd->add_option("--dump-logits", a->dump_logits,
                   "Write the prefill logits of every prompt position (safetensors, f32 [n, vocab])");
 
@@ -115,27 +87,12 @@ void add_run_command(CLI::App& app) {
     if (a->prompt.empty() && a->messages.empty())
       fail(ErrorKind::kInvalidArgument, "run needs -p PROMPT or --messages FILE");
     const text::ChatRequest chat = build_request(*a);
-    auto engine =
-        runtime::Engine::load(a->model, a->threads, weight_options(a->weights), a->mmproj);
-    const runtime::GenerationDefaults& d = engine->defaults();
-
+    auto engine = load_runtime_engine(a->gen);
     runtime::GenerateRequest request;
     request.messages = chat.messages;
     request.tools = chat.tools;
-    request.options.sampling = d.sampling;
-    request.options.stop_ids = d.stop_ids;
-    request.options.max_new_tokens = n->count() ? a->max_new_tokens : d.max_new_tokens;
-    request.options.stop_strings = a->stops;
-    runtime::SamplingParams& s = request.options.sampling;
-    if (temperature->count()) s.temperature = a->temperature;
-    if (top_k->count()) s.top_k = a->top_k;
-    if (top_p->count()) s.top_p = a->top_p;
-    if (min_p->count()) s.min_p = a->min_p;
-    if (rep->count()) s.repetition_penalty = a->repetition_penalty;
-    if (presence->count()) s.presence_penalty = a->presence_penalty;
-    s.seed = a->seed;
-    runtime::validate(s);
-    request.max_context = a->max_context;
+    request.options = loop_options(a->gen, engine->defaults());
+    request.max_context = a->gen.max_context;
     std::vector<float> logits;
     if (!a->dump_logits.empty()) request.prompt_logits = &logits;
 

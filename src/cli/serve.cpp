@@ -17,7 +17,6 @@
 #include "core/memory.h"
 #include "core/timer.h"
 #include "server/engine.h"
-#include "server/fake_engine.h"
 #include "server/http_server.h"
 #include "server/real_engine.h"
 
@@ -41,8 +40,6 @@ struct ServeArgs {
   bool warmup = false;
   bool chunked_prefill = true;
   bool allow_remote_images = false;
-  bool fake_engine = false;
-  int fake_token_delay_ms = 0;
   int64_t max_memory_mb = 0;  // 0: what the machine has now, less a margin
 };
 
@@ -71,14 +68,6 @@ void print_event(const Json& j) {
 }
 
 std::unique_ptr<server::Engine> load_engine(const ServeArgs& a, std::shared_ptr<server::MemoryBudget> memory) {
-  if (a.fake_engine) {
-    server::FakeEngine::Options o;
-    o.context_length = a.max_context;
-    o.token_delay_ms = a.fake_token_delay_ms;
-    o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
-    return std::make_unique<server::FakeEngine>(o);
-  }
-  if (a.model_dir.empty()) fail(ErrorKind::kInvalidArgument, "serve: -m DIR is required");
   server::RealEngineOptions o;
   o.threads = a.threads;
   o.weights = weight_options(a.weights);
@@ -161,7 +150,7 @@ void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP API and web page");
   add_model_options(cmd, "-m,--model", &args->model_dir, &args->mmproj,
-                    "model folder (Hugging Face layout) or GGUF model file");
+                    "model folder (Hugging Face layout) or GGUF model file")->required();
   cmd->add_option("--host", args->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "port (0 = any free port)")
       ->check(CLI::Range(0, 65535))->capture_default_str();
@@ -195,11 +184,6 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--warmup", args->warmup, "run one tiny request before serving");
   cmd->add_flag("--allow-remote-images", args->allow_remote_images,
                 "fetch http(s) image URLs (public addresses only, size and time capped)");
-  cmd->add_flag("--fake-engine", args->fake_engine,
-                "TESTING ONLY: answer with a deterministic fake model instead of -m");
-  cmd->add_option("--fake-token-delay-ms", args->fake_token_delay_ms,
-                  "TESTING ONLY: delay per token of the fake model")
-      ->check(CLI::Range(0, 10000));
   cmd->callback([args] { serve(*args); });
 }
 

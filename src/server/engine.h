@@ -1,7 +1,7 @@
 // The server's view of the model: what one chat request is, and the two calls the
 // server needs from an inference engine. The HTTP layer only knows this interface;
-// real_engine.h adapts the runtime to it, fake_engine.h is a deterministic stand-in
-// for tests and for the web page's browser test.
+// real_engine.h adapts the runtime to it (the only engine the binary ships; the unit
+// tests' deterministic stand-in is tests/support/fake_engine.h).
 //
 // Thread contract:
 //   Engine::prepare() runs on HTTP threads, concurrently: it must be thread-safe and

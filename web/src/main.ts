@@ -1,7 +1,11 @@
 // The upload-and-ask page: pick, drop or paste an image, ask, and watch the answer
-// stream in from POST /v1/chat/completions (SSE); grounding boxes in the answer are
-// drawn over the image; per-stage timings come from the final chunk.
+// stream in from POST /v1/chat/completions (SSE). Follow-up questions go with the whole
+// conversation (conversation.ts), shown as turns; "New conversation" starts over with the
+// same picture, a new picture starts over with it. Grounding boxes of the latest answer are
+// drawn over the image; each turn shows its timings and how much of its prompt the server
+// had cached.
 import { findBoxes } from "./bbox";
+import { cachedTokens, Conversation } from "./conversation";
 import { Lang, STRINGS, Strings } from "./i18n";
 import { escapeHtml, renderMarkdown } from "./markdown";
 import { readSse } from "./sse";
@@ -22,15 +26,21 @@ const ui = {
   question: $<HTMLTextAreaElement>("question"),
   ask: $<HTMLButtonElement>("ask"),
   answerTitle: $<HTMLHeadingElement>("answer-title"),
-  answer: $<HTMLDivElement>("answer"),
-  stats: $<HTMLDivElement>("stats"),
+  newChat: $<HTMLButtonElement>("new-chat"),
+  conversation: $<HTMLDivElement>("conversation"),
   error: $<HTMLDivElement>("error"),
 };
 
+// What the page shows of one turn; its figures are kept to redraw them in the other language.
+interface TurnView {
+  stats: HTMLDivElement;
+  final: any;  // the final SSE chunk (usage, timings), once there
+}
+
 let lang: Lang = (localStorage.getItem("kantu-lang") as Lang) || "zh";
-let imageDataUrl: string | null = null;
+let chat = new Conversation();
+let views: TurnView[] = [];
 let controller: AbortController | null = null;
-let lastTimings: any = null;
 
 function t(): Strings {
   return STRINGS[lang];
@@ -45,21 +55,35 @@ function applyLanguage(): void {
   ui.lang.textContent = s.toggle;
   ui.dropText.textContent = s.drop;
   ui.questionLabel.textContent = s.question;
-  if (!ui.question.value || wasDefault) ui.question.value = s.defaultQuestion;
+  if (chat.turns.length === 0 && (!ui.question.value || wasDefault)) ui.question.value = s.defaultQuestion;
+  ui.question.placeholder = s.followUp;
   ui.ask.textContent = controller ? s.stop : s.ask;
-  ui.answerTitle.textContent = s.answer;
-  renderStats();
+  ui.answerTitle.textContent = s.conversation;
+  ui.newChat.textContent = s.newChat;
+  views.forEach(renderStats);
+}
+
+// Forgets the conversation (not the picture).
+function startOver(): void {
+  if (controller) controller.abort();
+  chat = new Conversation(chat.imageDataUrl);
+  views = [];
+  ui.conversation.innerHTML = "";
+  ui.overlay.innerHTML = "";
+  ui.error.hidden = true;
+  ui.question.value = t().defaultQuestion;
 }
 
 function setImage(file: File): void {
   if (!file.type.startsWith("image/")) return;
   const reader = new FileReader();
   reader.onload = () => {
-    imageDataUrl = String(reader.result);
-    ui.preview.src = imageDataUrl;
+    const url = String(reader.result);
+    ui.preview.src = url;
     ui.stage.hidden = false;
     ui.dropText.hidden = true;
-    ui.overlay.innerHTML = "";
+    chat.imageDataUrl = url;
+    startOver();  // a new picture, a new conversation
   };
   reader.readAsDataURL(file);
 }
@@ -76,20 +100,37 @@ function drawBoxes(text: string): void {
     .join("");
 }
 
-function renderStats(): void {
-  const tm = lastTimings;
-  if (!tm) {
-    ui.stats.textContent = "";
+// "prompt 180 tokens, 150 cached" with a bar whose dark part is the cached prefix, then
+// the timings.
+function renderStats(view: TurnView): void {
+  const tm = view.final?.timings;
+  const usage = view.final?.usage;
+  if (!tm && !usage) {
+    view.stats.innerHTML = "";
     return;
   }
   const s = t();
   const ms = (x: number) => `${x.toFixed(0)} ms`;
-  ui.stats.textContent = [
-    `${s.imageTokens}: ${tm.image_tokens}`,
-    `${s.imageMs}: ${ms(tm.image_ms)}${tm.cached ? s.cached : ""}`,
-    `${s.prefill}: ${ms(tm.prefill_ms)} (${tm.prefill_tok_s.toFixed(1)} tok/s)`,
-    `${s.decode}: ${ms(tm.decode_ms)} (${tm.decode_tok_s.toFixed(1)} tok/s)`,
-  ].join(" · ");
+  const parts: string[] = [];
+  const prompt = usage?.prompt_tokens;
+  const cached = cachedTokens(view.final);
+  let bar = "";
+  if (typeof prompt === "number") {
+    let text = `${s.promptTokens}: ${prompt}`;
+    if (cached !== null) {
+      text += ` · ${s.cachedTokens}: ${cached}`;
+      const pct = prompt > 0 ? Math.min(100, (100 * cached) / prompt) : 0;
+      bar = `<div class="cachebar" title="${escapeHtml(text)}"><span class="cached" style="width:${pct.toFixed(1)}%"></span></div>`;
+    }
+    parts.push(text);
+  }
+  if (tm) {
+    parts.push(`${s.imageTokens}: ${tm.image_tokens}`);
+    parts.push(`${s.imageMs}: ${ms(tm.image_ms)}${tm.cached ? s.cached : ""}`);
+    parts.push(`${s.prefill}: ${ms(tm.prefill_ms)} (${tm.prefill_tok_s.toFixed(1)} tok/s)`);
+    parts.push(`${s.decode}: ${ms(tm.decode_ms)} (${tm.decode_tok_s.toFixed(1)} tok/s)`);
+  }
+  view.stats.innerHTML = `${bar}<span class="figures">${escapeHtml(parts.join(" · "))}</span>`;
 }
 
 function showError(message: string): void {
@@ -97,40 +138,48 @@ function showError(message: string): void {
   ui.error.textContent = `${t().error}: ${message}`;
 }
 
+function addTurnElement(question: string): { turn: HTMLDivElement; answer: HTMLDivElement; view: TurnView } {
+  const turn = document.createElement("div");
+  turn.className = "turn";
+  const q = document.createElement("div");
+  q.className = "question";
+  q.textContent = question;
+  const answer = document.createElement("div");
+  answer.className = "answer";
+  const stats = document.createElement("div");
+  stats.className = "stats";
+  turn.append(q, answer, stats);
+  ui.conversation.append(turn);
+  const view = { stats, final: null };
+  return { turn, answer, view };
+}
+
 async function ask(): Promise<void> {
   if (controller) {
     controller.abort();
     return;
   }
-  if (!imageDataUrl) {
+  if (!chat.imageDataUrl) {
     showError(t().noImage);
     return;
   }
+  const question = ui.question.value.trim() || (chat.turns.length ? "" : t().defaultQuestion);
+  if (!question) return;
   ui.error.hidden = true;
-  ui.answer.innerHTML = "";
   ui.overlay.innerHTML = "";
-  lastTimings = null;
-  renderStats();
+  const { turn, answer, view } = addTurnElement(question);
+  views.push(view);
+  const messages = chat.messages(question);
   controller = new AbortController();
   ui.ask.textContent = t().stop;
   let text = "";
+  let ok = false;
   try {
     const response = await fetch("/v1/chat/completions", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       signal: controller.signal,
-      body: JSON.stringify({
-        stream: true,
-        messages: [
-          {
-            role: "user",
-            content: [
-              { type: "image_url", image_url: { url: imageDataUrl } },
-              { type: "text", text: ui.question.value || t().defaultQuestion },
-            ],
-          },
-        ],
-      }),
+      body: JSON.stringify({ stream: true, messages }),
     });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
@@ -141,20 +190,32 @@ async function ask(): Promise<void> {
       const delta = data.choices?.[0]?.delta?.content;
       if (delta) {
         text += delta;
-        ui.answer.innerHTML = renderMarkdown(text);
+        answer.innerHTML = renderMarkdown(text);
       }
-      if (data.timings) {
-        lastTimings = data.timings;
-        renderStats();
+      if (data.timings || data.usage) {
+        view.final = { ...view.final, ...data };
+        renderStats(view);
       }
     });
-    drawBoxes(text);
-    ui.answer.dataset.done = "true";
+    ok = true;
   } catch (e: any) {
-    if (e?.name !== "AbortError") showError(e?.message ?? String(e));
+    if (e?.name === "AbortError") {
+      ok = text.length > 0;  // a stopped answer stays in the conversation as far as it got
+    } else {
+      showError(e?.message ?? String(e));
+    }
   } finally {
     controller = null;
     ui.ask.textContent = t().ask;
+  }
+  if (ok) {
+    chat.turns.push({ question, answer: text });
+    drawBoxes(text);
+    ui.question.value = "";
+    answer.dataset.done = "true";
+  } else {
+    turn.remove();  // a failed question is not part of the conversation
+    views.pop();
   }
 }
 
@@ -186,6 +247,14 @@ ui.form.addEventListener("submit", (e) => {
   e.preventDefault();
   void ask();
 });
+ui.question.addEventListener("keydown", (e) => {
+  // Enter asks, Shift+Enter is a new line (as in chat apps).
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    void ask();
+  }
+});
+ui.newChat.addEventListener("click", startOver);
 ui.lang.addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
   localStorage.setItem("kantu-lang", lang);

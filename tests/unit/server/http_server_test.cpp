@@ -18,7 +18,7 @@
 #include "core/json.h"
 #include "core/timer.h"
 #include "core/base64.h"
-#include "server/fake_engine.h"
+#include "support/fake_engine.h"
 
 namespace kantu::server {
 namespace {

@@ -1,11 +1,11 @@
-// A deterministic stand-in for the model, used by the server's tests and by the web
-// page's browser test (`kantu serve --fake-engine`). It never loads weights: the
-// "answer" echoes the last user text and, when an image is attached, ends with a
-// Qwen-style grounding box so the page's box drawing can be checked end to end.
-// It honours max_tokens, stop strings, the context limit, the image cache and a
-// per-token delay, like the real engine; a batched step (step_batch) costs one delay
-// whatever its size, like the real model's memory-bound decode. A user text containing "__fail__" makes
-// the third step throw, to exercise mid-generation failures.
+// A deterministic stand-in for the model, for the HTTP server's unit tests only (it is
+// not in the kantu binary; e2e tests and the page's browser test use the tiny real
+// models). It never loads weights: the "answer" echoes the last user text and, when an
+// image is attached, ends with a Qwen-style grounding box. It honours max_tokens, stop
+// strings, the context limit, the image cache and a per-token delay, like the real
+// engine; a batched step (step_batch) costs one delay whatever its size, like the real
+// model's memory-bound decode. A user text containing "__fail__" makes the third step
+// throw, to exercise mid-generation failures.
 #pragma once
 
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "server/fake_engine.h"
+#include "support/fake_engine.h"
 
 #include <algorithm>
 #include <chrono>
