@@ -65,7 +65,9 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
 // tokenizer from tokenizer_dir: tokens, token types, merges, special ids, chat template)
 // and out_dir/mmproj.gguf (clip.projector_type "qwen3vl_merger"), with the converter's
 // names, layouts and storage types (formats/gguf_names.h); Qwen2/2.5-VL configs give
-// "qwen2vl" and "qwen2vl_merger" / "qwen2.5vl_merger" with the fused qkv split in three. BF16 weights keep the
+// "qwen2vl" and "qwen2vl_merger" / "qwen2.5vl_merger" with the fused qkv split in three;
+// LLaVA configs "llama" (SentencePiece vocabulary from tokenizer.model) and "mlp", as
+// llama.cpp's LLaVA converters write them (runtime/gguf_llava_metadata.h). BF16 weights keep the
 // safetensors values bit for bit (norms, biases, position and patch embeddings are F32,
 // which is exact); F16 rounds them. Atomic like synthesize_checkpoint; out_dir must not
 // exist. report.shards counts the files (2).
