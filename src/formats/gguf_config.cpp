@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "formats/gguf_llava_config.h"
 #include "formats/preprocessor_config.h"
 
 namespace kantu {
@@ -23,20 +24,28 @@ int64_t token_id(const GgufFile& f, std::string_view token) {
        " token (a Qwen-VL vocabulary has it)");
 }
 
-// The family of the pair, after checking the two files' kinds.
+bool is_text_arch(const std::string& arch) {
+  return arch == "qwen3vl" || arch == "qwen2vl" || arch == "llama";
+}
+
+// The family of the pair, after checking the two files' kinds: text architecture
+// "qwen3vl" with projector "qwen3vl_merger", "qwen2vl" with "qwen2vl_merger" or
+// "qwen2.5vl_merger" (also spelled "qwen25vl_merger"), "llama" with LLaVA's "mlp".
 ModelFamily family_of(const GgufFile& text, const GgufFile* mmproj) {
   const std::string arch = arch_of(text);
   if (arch == "clip") {
     fail(ErrorKind::kInvalidArgument, text.path(),
          " is a vision projector (mmproj) file; pass it with --mmproj and the text model with -m");
   }
-  if (arch != "qwen3vl" && arch != "qwen2vl") {
+  if (!is_text_arch(arch)) {
     fail(ErrorKind::kUnsupported, text.path(), ": general.architecture is \"", arch,
-         "\"; kantu runs Qwen-VL GGUF files (\"qwen3vl\", \"qwen2vl\")");
+         "\"; kantu runs the GGUF files of Qwen-VL (\"qwen3vl\", \"qwen2vl\") and LLaVA (\"llama\")");
   }
-  if (!mmproj) return arch == "qwen3vl" ? ModelFamily::kQwen3VL : ModelFamily::kQwen2VL;
+  if (!mmproj) {
+    return arch == "qwen3vl" ? ModelFamily::kQwen3VL : arch == "qwen2vl" ? ModelFamily::kQwen2VL : ModelFamily::kLlava;
+  }
   const std::string m_arch = arch_of(*mmproj);
-  if (m_arch == "qwen3vl" || m_arch == "qwen2vl") {
+  if (is_text_arch(m_arch)) {
     fail(ErrorKind::kInvalidArgument, mmproj->path(),
          " is a text model file, not a vision projector (mmproj)");
   }
@@ -47,21 +56,29 @@ ModelFamily family_of(const GgufFile& text, const GgufFile* mmproj) {
   if (mmproj->has("clip.has_vision_encoder") && !mmproj->boolean("clip.has_vision_encoder")) {
     fail(ErrorKind::kUnsupported, mmproj->path(), ": clip.has_vision_encoder is false");
   }
-  const std::string projector = mmproj->string("clip.projector_type");
-  // llama.cpp writes "qwen2.5vl_merger"; "qwen25vl_merger" is taken as the same.
-  const ModelFamily family = projector == "qwen3vl_merger"   ? ModelFamily::kQwen3VL
-                             : projector == "qwen2vl_merger" ? ModelFamily::kQwen2VL
-                             : projector == "qwen2.5vl_merger" || projector == "qwen25vl_merger"
-                                 ? ModelFamily::kQwen25VL
-                                 : throw Error(ErrorKind::kUnsupported,
-                                               cat(mmproj->path(), ": clip.projector_type is \"",
-                                                   projector, "\"; kantu handles qwen3vl_merger, ",
-                                                   "qwen2vl_merger and qwen2.5vl_merger"));
-  if ((family == ModelFamily::kQwen3VL) != (arch == "qwen3vl")) {
-    fail(ErrorKind::kInvalidArgument, mmproj->path(), " (", projector,
-         ") is not the vision projector of ", text.path(), " (", arch, ")");
+  const std::string projector = mmproj->has("clip.projector_type") ? mmproj->string("clip.projector_type") : "mlp";
+  struct Pairing {
+    const char* projector;
+    const char* arch;
+    ModelFamily family;
+  };
+  static constexpr Pairing kPairings[] = {
+      {"qwen3vl_merger", "qwen3vl", ModelFamily::kQwen3VL},
+      {"qwen2vl_merger", "qwen2vl", ModelFamily::kQwen2VL},
+      {"qwen2.5vl_merger", "qwen2vl", ModelFamily::kQwen25VL},
+      {"qwen25vl_merger", "qwen2vl", ModelFamily::kQwen25VL},
+      {"mlp", "llama", ModelFamily::kLlava},
+  };
+  for (const Pairing& p : kPairings) {
+    if (projector != p.projector) continue;
+    if (arch != p.arch) {
+      fail(ErrorKind::kInvalidArgument, mmproj->path(), " (", projector,
+           ") is not the vision projector of ", text.path(), " (", arch, ")");
+    }
+    return p.family == ModelFamily::kLlava ? gguf_llava_family(*mmproj) : p.family;
   }
-  return family;
+  fail(ErrorKind::kUnsupported, mmproj->path(), ": clip.projector_type is \"", projector,
+       "\"; kantu handles qwen3vl_merger, qwen2vl_merger, qwen2.5vl_merger and mlp (LLaVA)");
 }
 
 std::vector<int64_t> deepstack_indexes(const GgufFile& mmproj) {
@@ -74,8 +91,9 @@ std::vector<int64_t> deepstack_indexes(const GgufFile& mmproj) {
   return out;
 }
 
-// The text hyper-parameters every Qwen-VL text file carries, in config.json's keys.
-Json text_keys(const GgufFile& f, const std::string& arch) {
+}  // namespace
+
+Json gguf_text_keys(const GgufFile& f, const std::string& arch) {
   const std::string a = arch + ".";
   const TensorView& embed = f.tensor("token_embd.weight");
   if (embed.shape.size() != 2) {
@@ -95,7 +113,18 @@ Json text_keys(const GgufFile& f, const std::string& arch) {
   t["max_position_embeddings"] = f.integer(a + "context_length");
   t["rms_norm_eps"] = f.number(a + "attention.layer_norm_rms_epsilon");
   t["hidden_act"] = "silu";
-  t["rope_theta"] = f.number(a + "rope.freq_base");
+  t["rope_theta"] = f.has(a + "rope.freq_base") ? f.number(a + "rope.freq_base") : 10000.0;
+  if (f.has("tokenizer.ggml.bos_token_id")) t["bos_token_id"] = f.integer("tokenizer.ggml.bos_token_id");
+  if (f.has("tokenizer.ggml.eos_token_id")) t["eos_token_id"] = f.integer("tokenizer.ggml.eos_token_id");
+  return t;
+}
+
+namespace {
+
+// The Qwen-VL text keys: the common ones and the M-RoPE sections.
+Json text_keys(const GgufFile& f, const std::string& arch) {
+  const std::string a = arch + ".";
+  Json t = gguf_text_keys(f, arch);
   std::vector<int64_t> sections = f.integers(a + "rope.dimension_sections");
   // llama.cpp stores four sections (T, H, W, unused); the models use the first three.
   if (sections.size() < 3 || (sections.size() == 4 && sections[3] != 0) || sections.size() > 4) {
@@ -103,8 +132,6 @@ Json text_keys(const GgufFile& f, const std::string& arch) {
   }
   sections.resize(3);
   t["mrope_section"] = sections;
-  if (f.has("tokenizer.ggml.bos_token_id")) t["bos_token_id"] = f.integer("tokenizer.ggml.bos_token_id");
-  if (f.has("tokenizer.ggml.eos_token_id")) t["eos_token_id"] = f.integer("tokenizer.ggml.eos_token_id");
   return t;
 }
 
@@ -271,6 +298,12 @@ Json generation_of(const GgufFile& f) {
 GgufPairInfo describe_gguf_pair(const GgufFile& text, const GgufFile* mmproj) {
   GgufPairInfo info;
   info.family = family_of(text, mmproj);
+  info.generation = generation_of(text);
+  if (info.family == ModelFamily::kLlava || info.family == ModelFamily::kLlavaNext) {
+    info.config = gguf_llava_config(text, mmproj, info.family);
+    if (mmproj) info.preprocessor = gguf_llava_preprocessor(*mmproj, info.family);
+    return info;
+  }
   const bool qwen3 = info.family == ModelFamily::kQwen3VL;
   info.config = qwen3 ? qwen3vl_config(text, mmproj) : qwen2vl_config(text, mmproj, info.family);
   info.config["tie_word_embeddings"] = !text.has_tensor("output.weight");
@@ -287,7 +320,6 @@ GgufPairInfo describe_gguf_pair(const GgufFile& text, const GgufFile* mmproj) {
     }
     info.preprocessor = preprocessor_of(*mmproj, info.family);
   }
-  info.generation = generation_of(text);
   return info;
 }
 

@@ -1,7 +1,8 @@
-// What llama.cpp's GGUF pair of a Qwen-VL model stands for in Hugging Face terms: the
-// family (text architecture "qwen3vl" or "qwen2vl", projector "qwen3vl_merger",
-// "qwen2vl_merger" or "qwen2.5vl_merger"), the config.json, preprocessor_config.json and
-// generation_config.json its metadata encodes. Used by ModelFolder::open_gguf.
+// What llama.cpp's GGUF pair stands for in Hugging Face terms: the family (text
+// architecture "qwen3vl" or "qwen2vl" with projector "qwen3vl_merger", "qwen2vl_merger" or
+// "qwen2.5vl_merger"; "llama" with LLaVA's "mlp": gguf_llava_config.h), the config.json,
+// preprocessor_config.json and generation_config.json its metadata encodes. Used by
+// ModelFolder::open_gguf.
 #pragma once
 
 #include <cstdint>

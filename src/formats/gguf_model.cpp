@@ -1,15 +1,17 @@
-// llama.cpp's GGUF pair of a Qwen-VL model opened as a ModelFolder: the metadata of the
+// llama.cpp's GGUF pair (Qwen-VL or LLaVA) opened as a ModelFolder: the metadata of the
 // text file and of the mmproj file become the config.json / generation_config.json /
 // preprocessor config a Hugging Face folder would have (gguf_config.h), and the tensors
 // are exposed under their Hugging Face names (gguf_names.h) with our shapes. Only the
-// Conv3d patch kernel, which llama.cpp stores as two Conv2d halves, is rebuilt into an
-// owned buffer; everything else stays a view into the mapped files.
+// Qwen Conv3d patch kernel, which llama.cpp stores as two Conv2d halves, and a Llama
+// text file's q/k projections (rows permuted for llama.cpp's RoPE) are rebuilt into owned
+// buffers; everything else stays a view into the mapped files.
 #include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
 #include "formats/gguf_config.h"
 #include "formats/gguf_names.h"
+#include "formats/gguf_rope_rows.h"
 #include "formats/model_folder.h"
 
 namespace kantu {
@@ -49,22 +51,59 @@ void add_patch_kernel(WeightStore& store, const GgufFile& m, size_t file_index) 
                   std::move(bytes), file_index);
 }
 
+bool is_llava(ModelFamily family) {
+  return family == ModelFamily::kLlava || family == ModelFamily::kLlavaNext;
+}
+
+// The name the table knows a CLIP MLP tensor by. The legacy converter writes fc1 as
+// ffn_down and fc2 as ffn_up; a file named the other way round (fc1 = ffn_up) is told apart
+// by shape, as llama.cpp does: fc1's input is the tower's width.
+std::string clip_mlp_name(const GgufFile& f, const std::string& name) {
+  const size_t at = name.find(".ffn_");
+  if (!name.starts_with("v.blk.") || at == std::string::npos) return name;
+  const std::string block = name.substr(0, at);
+  const std::string down = block + ".ffn_down.weight";
+  if (!f.has_tensor(down) || !f.has("clip.vision.embedding_length")) return name;
+  const TensorView& t = f.tensor(down);
+  const bool legacy = t.shape.size() == 2 && t.shape[1] == f.integer("clip.vision.embedding_length");
+  if (legacy) return name;
+  std::string out = name;
+  if (name.find(".ffn_up.") != std::string::npos) return out.replace(at, 8, ".ffn_down.");
+  if (name.find(".ffn_down.") != std::string::npos) return out.replace(at, 10, ".ffn_up.");
+  return name;
+}
+
 // Every tensor of `f` under its Hugging Face name; unknown names are an error (a file
-// from another model or converter would otherwise load half-bound).
+// from another model or converter would otherwise load half-bound). The Qwen patch
+// kernel halves are joined (add_patch_kernel); a Llama text file's q/k rows go back to
+// transformers' order (gguf_rope_rows.h).
 void add_tensors(WeightStore& store, const std::shared_ptr<const GgufFile>& f, ModelFamily family,
                  const std::vector<int64_t>& deepstack, bool mmproj) {
   const size_t index = store.keep(f);
+  const bool llava = is_llava(family);
   for (const std::string& name : f->tensor_order()) {
-    if (mmproj && (name == "v.patch_embd.weight" || name == "v.patch_embd.weight.1")) continue;
-    const std::optional<std::string> hf = hf_name_of(name, family, deepstack);
+    if (!llava && mmproj && (name == "v.patch_embd.weight" || name == "v.patch_embd.weight.1")) continue;
+    const std::string table_name = llava && mmproj ? clip_mlp_name(*f, name) : name;
+    const std::optional<std::string> hf = hf_name_of(table_name, family, deepstack);
     const bool belongs = (gguf_file_of(name) == GgufPairFile::kMmproj) == mmproj;
     if (!hf || !belongs) {
       fail(ErrorKind::kUnsupported, f->path(), ": tensor '", name, "' is not part of a ",
            model_family_name(family), " ", mmproj ? "mmproj" : "text model", " file");
     }
-    store.add(*hf, f->tensor(name), index);
+    const TensorView& t = f->tensor(name);
+    const bool rope_rows = llava && !mmproj && (name.ends_with(".attn_q.weight") || name.ends_with(".attn_q.bias") ||
+                                                name.ends_with(".attn_k.weight") || name.ends_with(".attn_k.bias"));
+    if (rope_rows) {
+      const int64_t heads = f->integer("llama.attention.head_count");
+      const int64_t head_dim = f->has("llama.rope.dimension_count")
+                                   ? f->integer("llama.rope.dimension_count")
+                                   : f->integer("llama.embedding_length") / heads;
+      store.add_owned(*hf, t.dtype, t.shape, llama_rows_to_hf(t, head_dim, f->path()), index);
+      continue;
+    }
+    store.add(*hf, t, index);
   }
-  if (mmproj) add_patch_kernel(store, *f, index);
+  if (mmproj && !llava) add_patch_kernel(store, *f, index);
 }
 
 }  // namespace

@@ -110,6 +110,51 @@ constexpr std::array<Pair, 23> kQwen2VisionBlock = {{
     {"attn.qkv.weight", ""},  // never 1:1 (gguf_qkv_split_names)
 }};
 
+// LLaVA (llava-hf's layout) as llama.cpp's legacy LLaVA converter names it
+// (convert_image_encoder_to_gguf.py: CLIP tower "v.", projector "mm.", the NeXT newline
+// "model.image_newline"), and the Llama text model as convert_hf_to_gguf.py does.
+constexpr std::array<Pair, 3> kFixedLlavaText = {{
+    {"language_model.model.embed_tokens.weight", "token_embd.weight"},
+    {"language_model.model.norm.weight", "output_norm.weight"},
+    {"language_model.lm_head.weight", "output.weight"},
+}};
+constexpr std::array<Pair, 12> kFixedLlavaVision = {{
+    {"vision_tower.vision_model.embeddings.class_embedding", "v.class_embd"},
+    {"vision_tower.vision_model.embeddings.patch_embedding.weight", "v.patch_embd.weight"},
+    {"vision_tower.vision_model.embeddings.position_embedding.weight", "v.position_embd.weight"},
+    {"vision_tower.vision_model.pre_layrnorm.weight", "v.pre_ln.weight"},
+    {"vision_tower.vision_model.pre_layrnorm.bias", "v.pre_ln.bias"},
+    {"vision_tower.vision_model.post_layernorm.weight", "v.post_ln.weight"},
+    {"vision_tower.vision_model.post_layernorm.bias", "v.post_ln.bias"},
+    {"multi_modal_projector.linear_1.weight", "mm.0.weight"},
+    {"multi_modal_projector.linear_1.bias", "mm.0.bias"},
+    {"multi_modal_projector.linear_2.weight", "mm.2.weight"},
+    {"multi_modal_projector.linear_2.bias", "mm.2.bias"},
+    {"image_newline", "model.image_newline"},
+}};
+constexpr std::string_view kHfLlavaTextLayer = "language_model.model.layers.";
+constexpr std::string_view kHfLlavaVisionBlock = "vision_tower.vision_model.encoder.layers.";
+// CLIP blocks. The legacy converter swaps the MLP names (fc1 -> ffn_down, fc2 -> ffn_up);
+// llama.cpp detects that by shape, and so does the reader (gguf_model.cpp).
+constexpr std::array<Pair, 16> kClipVisionBlock = {{
+    {"layer_norm1.weight", "ln1.weight"},
+    {"layer_norm1.bias", "ln1.bias"},
+    {"layer_norm2.weight", "ln2.weight"},
+    {"layer_norm2.bias", "ln2.bias"},
+    {"self_attn.q_proj.weight", "attn_q.weight"},
+    {"self_attn.q_proj.bias", "attn_q.bias"},
+    {"self_attn.k_proj.weight", "attn_k.weight"},
+    {"self_attn.k_proj.bias", "attn_k.bias"},
+    {"self_attn.v_proj.weight", "attn_v.weight"},
+    {"self_attn.v_proj.bias", "attn_v.bias"},
+    {"self_attn.out_proj.weight", "attn_out.weight"},
+    {"self_attn.out_proj.bias", "attn_out.bias"},
+    {"mlp.fc1.weight", "ffn_down.weight"},
+    {"mlp.fc1.bias", "ffn_down.bias"},
+    {"mlp.fc2.weight", "ffn_up.weight"},
+    {"mlp.fc2.bias", "ffn_up.bias"},
+}};
+
 // model.visual.deepstack_merger_list.K.<hf> <-> v.deepstack.L.<gguf>, L = indexes[K]
 constexpr std::array<Pair, 6> kDeepstack = {{
     {"norm.weight", "norm.weight"},
@@ -150,6 +195,7 @@ std::optional<std::string_view> lookup(const std::array<Pair, N>& table, std::st
 }
 
 bool is_qwen3(ModelFamily f) { return f == ModelFamily::kQwen3VL; }
+bool is_llava(ModelFamily f) { return f == ModelFamily::kLlava || f == ModelFamily::kLlavaNext; }
 
 // The official Qwen2/2.5-VL prefixes ("model.layers.", "visual.") in the modern spelling.
 std::string modern_name(const std::string& hf) {
@@ -177,14 +223,45 @@ std::string numbered(std::string_view prefix, int64_t number, std::string_view r
 
 }  // namespace
 
-// Qwen3's text layers have q/k norms and no biases; Qwen2's the opposite.
+// Qwen3's text layers have q/k norms and no biases; Qwen2's (and Llama's) the opposite.
 bool text_row_of_family(ModelFamily family, std::string_view hf_rest) {
   const bool norm = hf_rest == "self_attn.q_norm.weight" || hf_rest == "self_attn.k_norm.weight";
   return is_qwen3(family) ? !hf_rest.ends_with(".bias") : !norm;
 }
 
+namespace {
+
+std::optional<std::string> llava_gguf_name(const std::string& hf) {
+  if (auto fixed = lookup(kFixedLlavaText, hf, true)) return std::string(*fixed);
+  if (auto fixed = lookup(kFixedLlavaVision, hf, true)) return std::string(*fixed);
+  int64_t n = 0;
+  std::string_view rest;
+  if (split_numbered(hf, kHfLlavaTextLayer, &n, &rest) && text_row_of_family(ModelFamily::kLlava, rest))
+    if (auto g = lookup(kTextLayer, rest, true)) return numbered(kGgufTextLayer, n, *g);
+  if (split_numbered(hf, kHfLlavaVisionBlock, &n, &rest))
+    if (auto g = lookup(kClipVisionBlock, rest, true)) return numbered(kGgufVisionBlock, n, *g);
+  return std::nullopt;
+}
+
+std::optional<std::string> llava_hf_name(const std::string& gguf) {
+  if (auto fixed = lookup(kFixedLlavaText, gguf, false)) return std::string(*fixed);
+  if (auto fixed = lookup(kFixedLlavaVision, gguf, false)) return std::string(*fixed);
+  if (gguf == "v.image_newline") return std::string("image_newline");  // newer llama.cpp's name
+  int64_t n = 0;
+  std::string_view rest;
+  if (split_numbered(gguf, kGgufTextLayer, &n, &rest))
+    if (auto h = lookup(kTextLayer, rest, false); h && text_row_of_family(ModelFamily::kLlava, *h))
+      return numbered(kHfLlavaTextLayer, n, *h);
+  if (split_numbered(gguf, kGgufVisionBlock, &n, &rest))
+    if (auto h = lookup(kClipVisionBlock, rest, false)) return numbered(kHfLlavaVisionBlock, n, *h);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> gguf_name_of(const std::string& hf_in, ModelFamily family,
                                         std::span<const int64_t> deepstack_indexes) {
+  if (is_llava(family)) return llava_gguf_name(hf_in);
   const std::string hf_name = is_qwen3(family) ? hf_in : modern_name(hf_in);
   if (auto fixed = lookup(kFixedText, hf_name, true)) return std::string(*fixed);
   if (is_qwen3(family)) {
@@ -211,6 +288,7 @@ std::optional<std::string> gguf_name_of(const std::string& hf_in, ModelFamily fa
 
 std::optional<std::string> hf_name_of(const std::string& gguf_name, ModelFamily family,
                                       std::span<const int64_t> deepstack_indexes) {
+  if (is_llava(family)) return llava_hf_name(gguf_name);
   if (auto fixed = lookup(kFixedText, gguf_name, false)) return std::string(*fixed);
   const auto fixed = is_qwen3(family) ? lookup(kFixedQwen3Vision, gguf_name, false)
                                       : lookup(kFixedQwen2Vision, gguf_name, false);
@@ -239,7 +317,7 @@ std::optional<std::string> hf_name_of(const std::string& gguf_name, ModelFamily 
 
 std::optional<std::array<std::string, 3>> gguf_qkv_split_names(const std::string& hf_in,
                                                                ModelFamily family) {
-  if (is_qwen3(family)) return std::nullopt;
+  if (is_qwen3(family) || is_llava(family)) return std::nullopt;
   const std::string hf_name = modern_name(hf_in);  // the official spellings too
   int64_t n = 0;
   std::string_view rest;
@@ -253,7 +331,9 @@ std::optional<std::array<std::string, 3>> gguf_qkv_split_names(const std::string
 
 GgufPairFile gguf_file_of(const std::string& gguf_name) {
   const std::string_view name = gguf_name;
-  return name.starts_with("v.") || name.starts_with("mm.") ? GgufPairFile::kMmproj : GgufPairFile::kText;
+  return name.starts_with("v.") || name.starts_with("mm.") || name == "model.image_newline"
+             ? GgufPairFile::kMmproj
+             : GgufPairFile::kText;
 }
 
 DType gguf_storage_dtype(const std::string& gguf_name, int rank, DType weights) {

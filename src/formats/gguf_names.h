@@ -7,6 +7,13 @@
 // ("model.language_model.", "model.visual."); gguf_name_of also takes the official
 // Qwen2/2.5-VL spellings ("model.layers.", "model.embed_tokens.", "model.norm.", "visual.").
 //
+// LLaVA-1.5 / NeXT: the llava-hf names ("language_model.model.", "vision_tower.vision_model.",
+// "multi_modal_projector.", "image_newline") and llama.cpp's: the text file of
+// convert_hf_to_gguf.py (arch "llama", "blk.N.*") and the mmproj of its legacy LLaVA
+// converter (projector "mlp": "v.class_embd", "v.pre_ln", "v.blk.N.*", "mm.0" / "mm.2",
+// "model.image_newline"). Its CLIP MLP names are swapped (fc1 = ffn_down), as that converter
+// writes them; its Llama q/k rows are permuted for llama.cpp's RoPE (gguf_rope_rows.h).
+//
 // Layout (what the bytes look like, beyond the name):
 //  * GGUF dims are ggml's ne[], fastest-varying first: the HF shape reversed. The bytes of
 //    a row-major HF tensor [rows, cols] are exactly those of GGUF ne {cols, rows}; no

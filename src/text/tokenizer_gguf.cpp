@@ -74,6 +74,9 @@ Tokenizer sentencepiece_from_gguf(const GgufFile& f) {
     spec.byte_fallback = spec.byte_fallback || types[i] == kByte;
   }
   spec.unk_id = optional_id(f, "tokenizer.ggml.unknown_token_id", 0, tokens.size());
+  // convert_hf_to_gguf.py marks every special added token CONTROL, <unk> included;
+  // SentencePiece needs its unknown piece typed so.
+  if (spec.unk_id >= 0) pieces[static_cast<size_t>(spec.unk_id)].type = PieceType::kUnknown;
   spec.bos_id = optional_id(f, "tokenizer.ggml.bos_token_id", 1, tokens.size());
   spec.eos_id = optional_id(f, "tokenizer.ggml.eos_token_id", 2, tokens.size());
   spec.add_dummy_prefix = optional_bool(f, "tokenizer.ggml.add_space_prefix", true);

@@ -337,10 +337,10 @@ TEST_F(GgufPairErrors, SwappedOrWrongFiles) {
                      ErrorKind::kInvalidArgument, {"not a vision projector"});
   expect_error([&] { ModelFolder::open_any(test::model_path("tiny-a"), pair_->mmproj, {}); },
                      ErrorKind::kInvalidArgument, {"--mmproj"});
-  const std::string other = *dir_ + "/llama.gguf";
-  test::GgufBuilder().str("general.architecture", "llama").write(other);
+  const std::string other = *dir_ + "/gemma3.gguf";
+  test::GgufBuilder().str("general.architecture", "gemma3").write(other);
   expect_error([&] { ModelFolder::open_gguf(other, "", {}); }, ErrorKind::kUnsupported,
-                     {other, "\"llama\""});
+                     {other, "\"gemma3\"", "\"qwen3vl\", \"qwen2vl\"", "LLaVA (\"llama\")"});
 }
 
 TEST_F(GgufPairErrors, MissingMmprojTensorsAreNamedAsInTheFile) {
@@ -385,6 +385,36 @@ TEST_F(GgufPairErrors, TextOnlyModelRunsTextAndRefusesImages) {
   const std::vector<float> pixels(4 * 1536, 0.0f);
   expect_error([&] { m->encode_images({{pixels.data(), {1, 2, 2}}}); },
                      ErrorKind::kInvalidArgument, {"text-only", "--mmproj"});
+}
+
+// LLaVA's pair (text arch "llama" + projector "mlp"; its goldens run in llava_test.cpp):
+// identification and what a mismatched or incomplete pair gives.
+TEST(GgufLlavaPair, IdentifiesBothVariantsAndRefusesMismatches) {
+  const auto next = test::write_gguf_pair(test::model_path("llava-next/tiny-a"), test::make_temp_dir("llava_next"), DType::kF16);
+  const auto v15 = test::write_gguf_pair(test::model_path("llava15/tiny-a"), test::make_temp_dir("llava_15"), DType::kF16);
+  const ModelFolder n = ModelFolder::open_gguf(next.model, next.mmproj, {.load_weights = false});
+  EXPECT_EQ(n.family(), ModelFamily::kLlavaNext);
+  EXPECT_EQ(n.architecture(), "LlavaNextForConditionalGeneration");
+  EXPECT_EQ(ModelFolder::open_gguf(v15.model, v15.mmproj, {.load_weights = false}).family(), ModelFamily::kLlava);
+  const ModelFolder text_only = ModelFolder::open_gguf(v15.model, "", {.load_weights = false});
+  EXPECT_EQ(text_only.family(), ModelFamily::kLlava);
+  EXPECT_FALSE(text_only.has_vision());
+
+  const test::GgufPair qwen = gguf_files({"tiny-a", DType::kBF16});
+  expect_error([&] { ModelFolder::open_gguf(qwen.model, v15.mmproj, {}); }, ErrorKind::kInvalidArgument,
+               {v15.mmproj, "(mlp) is not the vision projector", "(qwen3vl)"});
+  expect_error([&] { ModelFolder::open_gguf(v15.model, qwen.mmproj, {}); }, ErrorKind::kInvalidArgument,
+               {"(qwen3vl_merger) is not the vision projector", "(llama)"});
+
+  // A vocabulary without <image> (the original LLaVA's): no place for the image features.
+  std::string bytes = read_file(v15.model);
+  const size_t at = bytes.find("<image>");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5] = 'X';
+  const std::string edited = test::make_temp_dir("llava_noimage") + "/model.gguf";
+  test::write_text_file(edited, bytes);
+  expect_error([&] { ModelFolder::open_gguf(edited, v15.mmproj, {}); }, ErrorKind::kUnsupported,
+               {edited, "no <image> token"});
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "conformance/golden.h"
 #include "runtime/generate.h"
+#include "support/gguf_pair.h"
 #include "support/testdata.h"
 #include "text/chat_messages.h"
 
@@ -36,10 +37,20 @@ struct LlavaModel {
 constexpr LlavaModel kNext{"next-tiny-a", "llava-next-tiny-a"};
 constexpr LlavaModel k15{"15-tiny-a", "llava15-tiny-a"};
 
-runtime::Engine& engine(const LlavaModel& m) {
+// The model from its folder, or (gguf) from the pair llama.cpp's converters write for it
+// (support/gguf_pair.h, F16 as the checkpoint): tokenizer, chat template, processor
+// settings and weights then all come from the two GGUF files.
+runtime::Engine& engine(const LlavaModel& m, bool gguf = false) {
   static std::map<std::string, std::unique_ptr<runtime::Engine>> cache;
-  auto& slot = cache[m.folder];
-  if (!slot) slot = runtime::Engine::load(test::testdata(std::string("models/") + m.folder), 2);
+  auto& slot = cache[std::string(m.folder) + (gguf ? ".gguf" : "")];
+  if (slot) return *slot;
+  const std::string folder = test::testdata(std::string("models/") + m.folder);
+  if (!gguf) {
+    slot = runtime::Engine::load(folder, 2);
+  } else {
+    const test::GgufPair pair = test::write_gguf_pair(folder, test::make_temp_dir("llava_gguf"), DType::kF16);
+    slot = runtime::Engine::load(pair.model, 2, {}, pair.mmproj);
+  }
   return *slot;
 }
 
@@ -156,13 +167,19 @@ TEST(LlavaVisionGolden, BadInputsAreClearErrors) {
   EXPECT_NE(encode(v15, {nullptr, {1, 24, 24}}).find("no pixel values"), std::string::npos);
 }
 
-class LlavaFullModel : public ::testing::TestWithParam<std::pair<LlavaModel, const char*>> {};
+struct FullCase {
+  LlavaModel model;
+  const char* name;
+  bool gguf;
+};
+
+class LlavaFullModel : public ::testing::TestWithParam<FullCase> {};
 
 TEST_P(LlavaFullModel, IdsHiddenStatesLogitsAndGreedyTokens) {
-  const auto& [m, name] = GetParam();
+  const auto& [m, name, gguf] = GetParam();
   const Json meta = read_json_file(golden(m, std::string("full_model/") + name + ".json"));
   const SafetensorsFile want = SafetensorsFile::open(golden(m, std::string("full_model/") + name + ".safetensors"));
-  runtime::Engine& e = engine(m);
+  runtime::Engine& e = engine(m, gguf);
   models::Model& model = e.model();
 
   // The prompt: chat template, tokenizer, image token counts from the processor.
@@ -236,13 +253,24 @@ TEST_P(LlavaFullModel, IdsHiddenStatesLogitsAndGreedyTokens) {
   }
 }
 
+std::string full_case_name(const ::testing::TestParamInfo<FullCase>& info) {
+  return std::string(info.param.model.golden[0] == 'n' ? "next_" : "v15_") + info.param.name;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Llava, LlavaFullModel,
-    ::testing::Values(std::pair{kNext, "text_only"}, std::pair{kNext, "one_image"}, std::pair{kNext, "two_images"},
-                      std::pair{k15, "text_only"}, std::pair{k15, "one_image"}, std::pair{k15, "two_images"}),
-    [](const auto& param_info) {
-      return std::string(param_info.param.first.golden[0] == 'n' ? "next_" : "v15_") + param_info.param.second;
-    });
+    ::testing::Values(FullCase{kNext, "text_only", false}, FullCase{kNext, "one_image", false},
+                      FullCase{kNext, "two_images", false}, FullCase{k15, "text_only", false},
+                      FullCase{k15, "one_image", false}, FullCase{k15, "two_images", false}),
+    full_case_name);
+
+// The same goldens through llama.cpp's GGUF pair of each tiny model.
+INSTANTIATE_TEST_SUITE_P(
+    LlavaGguf, LlavaFullModel,
+    ::testing::Values(FullCase{kNext, "text_only", true}, FullCase{kNext, "one_image", true},
+                      FullCase{kNext, "two_images", true}, FullCase{k15, "text_only", true},
+                      FullCase{k15, "one_image", true}, FullCase{k15, "two_images", true}),
+    full_case_name);
 
 }  // namespace
 }  // namespace kantu

@@ -115,6 +115,7 @@ GgufPair write_gguf_pair(const std::string& hf_dir, const std::string& out_dir, 
                          const std::set<std::string>& drop) {
   const Json config = read_json_file(hf_dir + "/config.json");
   const std::string model_type = config.at("model_type").get<std::string>();
+  if (model_type == "llava" || model_type == "llava_next") return write_llava_gguf_pair(hf_dir, out_dir, weights, drop);
   const ModelFamily family = model_type == "qwen3_vl"     ? ModelFamily::kQwen3VL
                              : model_type == "qwen2_5_vl" ? ModelFamily::kQwen25VL
                                                           : ModelFamily::kQwen2VL;

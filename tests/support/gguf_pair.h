@@ -1,5 +1,5 @@
-// Test-only converter: a Hugging Face Qwen-VL folder (the tiny models of Qwen3-VL,
-// Qwen2.5-VL and Qwen2-VL) -> the GGUF pair
+// Test-only converter: a Hugging Face folder (the tiny models of Qwen3-VL, Qwen2.5-VL,
+// Qwen2-VL, LLaVA-1.5 and LLaVA-NeXT) -> the GGUF pair
 // llama.cpp's convert_hf_to_gguf.py would write (text model file + mmproj file), through
 // src/formats/gguf_writer and the shared name table. Used by the GGUF conformance and
 // tokenizer tests; `kantu synth --format gguf` is the product path for full-size files.
@@ -22,5 +22,10 @@ struct GgufPair {
 // Tensors named (GGUF names) in `drop` are left out, for error tests.
 GgufPair write_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
                          const std::set<std::string>& drop = {});
+
+// The LLaVA-1.5 / NeXT pair (gguf_llava_pair.cpp; write_gguf_pair dispatches to it):
+// F32, F16 or BF16 matrices.
+GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
+                               const std::set<std::string>& drop = {});
 
 }  // namespace kantu::test

@@ -1,5 +1,7 @@
 // The GGUF name table against llama.cpp's converter, per family.
 #include "formats/gguf_names.h"
+#include "formats/gguf_rope_rows.h"
+#include "core/error.h"
 
 #include <gtest/gtest.h>
 
@@ -121,6 +123,49 @@ TEST(GgufQwen3vlNames, StorageTypesFollowTheConverter) {
   EXPECT_EQ(gguf_storage_dtype("v.patch_embd.weight", 4, DType::kF16), DType::kF16);
   EXPECT_EQ(gguf_storage_dtype("v.patch_embd.weight.1", 4, DType::kBF16), DType::kF32);
   EXPECT_EQ(gguf_storage_dtype("mm.0.weight", 2, DType::kF16), DType::kF16);
+}
+
+TEST(GgufNames, LlavaLegacyConverterNames) {
+  for (ModelFamily f : {ModelFamily::kLlava, ModelFamily::kLlavaNext}) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"language_model.model.embed_tokens.weight", "token_embd.weight"},
+        {"language_model.lm_head.weight", "output.weight"},
+        {"language_model.model.layers.1.self_attn.q_proj.weight", "blk.1.attn_q.weight"},
+        {"language_model.model.layers.1.mlp.gate_proj.weight", "blk.1.ffn_gate.weight"},
+        {"vision_tower.vision_model.embeddings.class_embedding", "v.class_embd"},
+        {"vision_tower.vision_model.pre_layrnorm.bias", "v.pre_ln.bias"},
+        {"vision_tower.vision_model.encoder.layers.2.self_attn.out_proj.weight", "v.blk.2.attn_out.weight"},
+        // convert_image_encoder_to_gguf.py's swap: fc1 is "ffn_down".
+        {"vision_tower.vision_model.encoder.layers.2.mlp.fc1.weight", "v.blk.2.ffn_down.weight"},
+        {"vision_tower.vision_model.encoder.layers.2.mlp.fc2.bias", "v.blk.2.ffn_up.bias"},
+        {"multi_modal_projector.linear_2.weight", "mm.2.weight"},
+        {"image_newline", "model.image_newline"},
+    };
+    for (const auto& [hf, gguf] : cases) {
+      EXPECT_EQ(gguf_name_of(hf, f), gguf) << hf;
+      EXPECT_EQ(hf_name_of(gguf, f), hf) << gguf;
+    }
+    EXPECT_EQ(hf_name_of("v.image_newline", f), "image_newline");  // newer llama.cpp's spelling
+    EXPECT_EQ(gguf_file_of("model.image_newline"), GgufPairFile::kMmproj);
+    EXPECT_EQ(gguf_file_of("blk.0.attn_k.weight"), GgufPairFile::kText);
+    EXPECT_EQ(gguf_qkv_split_names("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight", f),
+              std::nullopt);
+  }
+}
+
+TEST(GgufNames, LlamaRopeRowsRoundTrip) {
+  // Head of 8 rows: HF [0 1 2 3 | 4 5 6 7] (two halves) -> GGUF pairs (0,4) (1,5) (2,6) (3,7).
+  const std::vector<int64_t> want = {0, 2, 4, 6, 1, 3, 5, 7};
+  for (int64_t r = 0; r < 8; ++r) EXPECT_EQ(llama_gguf_row(r, 8), want[static_cast<size_t>(r)]) << r;
+  for (int64_t r = 0; r < 24; ++r) EXPECT_EQ(llama_hf_row(llama_gguf_row(r, 8), 8), r) << r;
+  EXPECT_EQ(llama_gguf_row(8 + 5, 8), 8 + 3);  // the second head moves within itself
+  std::vector<float> rows(6 * 2);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>(i);
+  TensorView t{"blk.0.attn_k.weight", DType::kF32, {6, 2}, rows.data(), rows.size() * 4};
+  const std::vector<uint8_t> hf = llama_rows_to_hf(t, 6, "f");
+  const auto* v = reinterpret_cast<const float*>(hf.data());
+  for (int64_t g = 0; g < 6; ++g) EXPECT_EQ(v[llama_hf_row(g, 6) * 2 + 1], rows[static_cast<size_t>(g) * 2 + 1]);
+  EXPECT_THROW(llama_rows_to_hf(t, 4, "f"), Error);  // 6 rows are not whole heads of 4
 }
 
 }  // namespace
