@@ -2,7 +2,8 @@
 // model (fuzz_models.h) and the options, the rest is a message file as `kantu prompt`
 // and the server read it ([...] or {"messages": [...], "tools": [...]}). Parsing and
 // rendering must give a prompt or a kantu::Error, and the prompt's ids must hold exactly
-// the control tokens the template emitted: no text, however written, becomes one.
+// the control tokens the template emitted (and the tokenizer's BOS): no text, however
+// written, becomes one.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -33,7 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.tools = request.tools;
     const kantu::text::RenderedPrompt prompt = model.chat->render(request.messages, options);
     const std::string whole = prompt.text();
-    int64_t control = 0;
+    // The tokenizer's BOS (LLaMA's <s>) comes before the prompt: the one control token
+    // no template piece names.
+    const auto bos = model.tokenizer->bos_id();
+    int64_t control = bos && model.tokenizer->is_special(*bos) ? 1 : 0;
     for (const kantu::text::PromptPiece& piece : prompt.pieces) {
       if (!piece.control) continue;
       const auto id = model.tokenizer->token_to_id(piece.text);

@@ -1,7 +1,8 @@
 // libFuzzer target: the tokenizers on arbitrary bytes. The first byte picks a model's
 // tokenizer (fuzz_models.h), the rest is the text. Invalid UTF-8 must be a kantu::Error;
 // valid text must encode to known ids (no added token when they are not allowed) that
-// decode back to its NFC form, whole and token by token (StreamDecoder); and the same
+// decode back to it (its NFC form where the tokenizer normalizes so), whole and token by
+// token (StreamDecoder); and the same
 // bytes read as token ids must decode alike, whole and streamed.
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,12 @@ void check_round_trip(const kantu::text::Tokenizer& tok, std::string_view text, 
     if (mode == AddedTokenMode::kNone && tok.is_added(id)) __builtin_trap();
     if (mode == AddedTokenMode::kNonSpecial && tok.is_special(id)) __builtin_trap();
   }
-  const std::string normalized = kantu::text::nfc(text);
+  const std::string normalized = tok.normalizes_nfc() ? kantu::text::nfc(text) : std::string(text);
+  // SentencePiece (LLaMA's legacy rule, as the reference) starts the text after an added
+  // token with a new "▁": that text comes back with a space, so only the ids are checked.
+  bool exact = true;
+  for (int32_t id : ids) exact = exact && !(tok.strips_leading_space() && tok.is_added(id));
+  if (!exact) return;
   if (tok.decode(ids) != normalized) __builtin_trap();
   kantu::text::StreamDecoder stream(tok);
   std::string streamed;

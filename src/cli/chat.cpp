@@ -34,8 +34,9 @@ constexpr const char* kChatHelp =
     "  /help         this list\n"
     "  /quit         leave (so does Ctrl-D); Ctrl-C stops an answer\n";
 
-// On a terminal, Ctrl-C stops the answer being written, not the chat (at the prompt it
-// does nothing: Ctrl-D or /quit leave). The flag is cleared when a question is asked.
+// On a terminal, Ctrl-C stops the answer being written, not the chat (at the prompt,
+// libedit's readline then returns end of input: the chat leaves, as with Ctrl-D). The flag
+// is cleared when a question is asked.
 std::atomic<bool> g_stop_answer{false};
 void on_chat_interrupt(int) { g_stop_answer.store(true); }
 

@@ -25,10 +25,18 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags* f) {
   cmd->add_option("--max-context", f->max_context, "Context size in tokens (prompt + answer)")
       ->check(CLI::PositiveNumber);
   add_weight_flags(cmd, &f->weights);
+  cmd->add_option("--kv-cache-mb", f->kv_cache_mb,
+                  "prefix KV cache in MiB: a turn that starts like an earlier one (the "
+                  "conversation so far) prefills only what is new (0 = off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30))
+      ->capture_default_str();
 }
 
 std::unique_ptr<runtime::Engine> load_runtime_engine(const GenerationFlags& f) {
-  return runtime::Engine::load(f.model, f.threads, weight_options(f.weights), f.mmproj);
+  auto engine = runtime::Engine::load(f.model, f.threads, weight_options(f.weights), f.mmproj);
+  if (f.kv_cache_mb > 0)
+    engine->use_prefix_cache(std::make_shared<runtime::PrefixCache>(static_cast<size_t>(f.kv_cache_mb) << 20));
+  return engine;
 }
 
 runtime::LoopOptions loop_options(const GenerationFlags& f,

@@ -25,6 +25,7 @@ struct GenerationFlags {
   WeightFlags weights;
   int threads = 0;
   int64_t max_context = 0;
+  int64_t kv_cache_mb = 1024;  // the prefix KV cache (0 = off)
   // The options themselves: a sampling knob overrides generation_config.json only when given.
   CLI::Option *n = nullptr, *temperature_opt = nullptr, *top_k_opt = nullptr, *top_p_opt = nullptr,
               *min_p_opt = nullptr, *rep_opt = nullptr, *presence_opt = nullptr;

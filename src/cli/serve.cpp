@@ -36,7 +36,9 @@ struct ServeArgs {
   int max_body_mb = 20;
   int64_t max_context = 4096;
   int cache_mb = 256;
+  int64_t kv_cache_mb = -1;  // -1: RealEngineOptions' default
   bool warmup = false;
+  bool chunked_prefill = true;
   bool allow_remote_images = false;
   int64_t max_memory_mb = 0;  // 0: what the machine has now, less a margin
 };
@@ -71,6 +73,8 @@ std::unique_ptr<server::Engine> load_engine(const ServeArgs& a, std::shared_ptr<
   o.weights = weight_options(a.weights);
   o.context_length = a.max_context;
   o.cache_bytes = static_cast<size_t>(a.cache_mb) << 20;
+  if (a.kv_cache_mb >= 0) o.kv_cache_bytes = static_cast<size_t>(a.kv_cache_mb) << 20;
+  o.prefill_chunk_steps = a.chunked_prefill ? o.prefill_chunk_steps : 0;
   o.mmproj = a.mmproj;
   o.memory = std::move(memory);
   return server::load_real_engine(a.model_dir, o);
@@ -163,6 +167,15 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(16, 1 << 20))->capture_default_str();
   cmd->add_option("--cache-mb", args->cache_mb, "image-embedding cache size in MiB")
       ->check(CLI::Range(0, 1 << 16))->capture_default_str();
+  cmd->add_option("--kv-cache-mb", args->kv_cache_mb,
+                  "prefix KV cache in MiB: earlier requests' keys and values, so a conversation's "
+                  "next turn (same system prompt, same image, the turns so far) prefills only what "
+                  "is new; 0 = off (default: a quarter of what --max-memory-mb leaves for "
+                  "requests, at most 1024)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--chunked-prefill", args->chunked_prefill,
+                  "prefill a new prompt in chunks between the decode steps of running streams")
+      ->capture_default_str();
   cmd->add_option("--max-memory-mb", args->max_memory_mb,
                   "memory the server plans within: weights, buffers, caches and every request's "
                   "images and KV cache; a request that does not fit waits, then gets 503 (0 = what "

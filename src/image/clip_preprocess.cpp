@@ -173,6 +173,20 @@ ClipPixelValues llava_next_preprocess(const RgbImage& image, const ClipPreproces
   return out;
 }
 
+namespace {
+
+// The size of the tile clip_steps makes of an image of `image`'s size.
+HeightWidth clip_tile_size(HeightWidth image, const ClipPreprocessorConfig& c) {
+  HeightWidth tile = image;
+  if (c.do_resize) {
+    tile = c.size_height > 0 ? HeightWidth{c.size_height, c.size_width} : shortest_edge_size(image, c.shortest_edge);
+  }
+  if (c.do_center_crop) tile = {c.crop_height, c.crop_width};
+  return tile;
+}
+
+}  // namespace
+
 int64_t clip_image_tokens(HeightWidth image, const ImagePreprocessConfig& config) {
   const ClipPreprocessorConfig& c = config.clip;
   if (config.kind == ImageProcessorKind::kLlavaNext) {
@@ -181,14 +195,26 @@ int64_t clip_image_tokens(HeightWidth image, const ImagePreprocessConfig& config
   if (image.height < 1 || image.width < 1) fail(ErrorKind::kInvalidArgument, "preprocess: empty image");
   // LlavaProcessor: patches of the tile the processor returns, plus the CLS token unless
   // the features drop it.
-  HeightWidth tile = image;
-  if (c.do_resize) {
-    tile = c.size_height > 0 ? HeightWidth{c.size_height, c.size_width} : shortest_edge_size(image, c.shortest_edge);
-  }
-  if (c.do_center_crop) tile = {c.crop_height, c.crop_width};
+  const HeightWidth tile = clip_tile_size(image, c);
   const int64_t p = config.tokens.patch_size;
   if (p < 1) fail(ErrorKind::kInvalidArgument, "preprocess: bad patch size ", p);
   return (tile.height / p) * (tile.width / p) + config.tokens.additional_tokens - (config.tokens.drop_cls ? 1 : 0);
+}
+
+PatchGrid clip_image_grid(HeightWidth image, const ImagePreprocessConfig& config) {
+  const ClipPreprocessorConfig& c = config.clip;
+  const int64_t p = config.tokens.patch_size;
+  if (image.height < 1 || image.width < 1) fail(ErrorKind::kInvalidArgument, "preprocess: empty image");
+  if (p < 1) fail(ErrorKind::kInvalidArgument, "preprocess: bad patch size ", p);
+  if (config.kind != ImageProcessorKind::kLlavaNext) {
+    const HeightWidth tile = clip_tile_size(image, c);
+    return {1, tile.height / p, tile.width / p};
+  }
+  if (!c.anyres()) fail(ErrorKind::kInvalidArgument, "preprocess: LLaVA-NeXT needs image_grid_pinpoints");
+  // llava_next_preprocess: the base tile, then the canvas cut into crop_height squares.
+  const int64_t tiles = anyres_tile_count(image, c.image_grid_pinpoints, c.crop_height);
+  const HeightWidth base = clip_tile_size({c.base_height(), c.base_width()}, c);
+  return {tiles, base.height / p, base.width / p};
 }
 
 PreprocessedImage clip_preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,

@@ -53,6 +53,7 @@ RgbImage center_crop(const RgbImage& image, int64_t height, int64_t width);
 PreprocessedImage clip_preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                         ThreadPool* pool);
 int64_t clip_image_tokens(HeightWidth image, const ImagePreprocessConfig& config);
+PatchGrid clip_image_grid(HeightWidth image, const ImagePreprocessConfig& config);
 
 // Per channel, u8 -> the normalised float32 value (the reference's rescale and normalise).
 std::array<std::array<float, 256>, 3> clip_normalize_table(const ClipPreprocessorConfig& config);

@@ -168,6 +168,13 @@ int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessCo
   return (size.height / config.factor()) * (size.width / config.factor());
 }
 
+PatchGrid image_grid(int64_t height, int64_t width, const ImagePreprocessConfig& config) {
+  if (config.kind != ImageProcessorKind::kQwenPatches) return clip_image_grid({height, width}, config);
+  const ResizedSize size =
+      smart_resize(height, width, config.factor(), config.min_pixels, config.max_pixels);
+  return {1, size.height / config.patch_size, size.width / config.patch_size};
+}
+
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,
                                    ThreadPool* pool) {
   if (config.kind != ImageProcessorKind::kQwenPatches) return clip_preprocess_image(image, config, pool);

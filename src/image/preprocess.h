@@ -107,6 +107,9 @@ void patchify(const std::vector<const RgbImage*>& frames, const ImagePreprocessC
 // The visual tokens an image of height x width takes (Qwen: smart_resize, then patches /
 // merge^2; CLIP: the tile's patches; NeXT: image/anyres.h).
 int64_t image_token_count(int64_t height, int64_t width, const ImagePreprocessConfig& config);
+// The grid preprocess_image() gives an image of height x width, without its pixels (a
+// prompt's positions depend on it when its tokens come from a prefix cache).
+PatchGrid image_grid(int64_t height, int64_t width, const ImagePreprocessConfig& config);
 
 // The full image pipeline. pool may be null.
 PreprocessedImage preprocess_image(const RgbImage& image, const ImagePreprocessConfig& config,

@@ -6,6 +6,7 @@
 #include "image/preprocess.h"
 #include "text/chat.h"
 #include "models/family.h"
+#include "models/llava/checkpoint.h"
 #include "models/llava/family.h"
 #include "models/qwen2vl/checkpoint.h"
 #include "models/qwen2vl/family.h"
@@ -25,9 +26,11 @@ constexpr Family kFamilies[] = {
      qwen2vl::checkpoint_tensors, qwen2vl::preprocessor_config, qwen2vl::generation_config},
     {ModelFamily::kQwen2VL, qwen2vl::profile, qwen2vl::build, nullptr, qwen2vl::checkpoint_tensors,
      qwen2vl::preprocessor_config, qwen2vl::generation_config},
-    // LLaVA checkpoints are read, not yet written by synth (no checkpoint functions).
-    {ModelFamily::kLlava, llava::profile, llava::build, nullptr, nullptr, nullptr, nullptr},
-    {ModelFamily::kLlavaNext, llava::profile, llava::build, nullptr, nullptr, nullptr, nullptr},
+    // One implementation for both (the variant comes from the config); known configs once.
+    {ModelFamily::kLlava, llava::profile, llava::build, llava::known_configs, llava::checkpoint_tensors,
+     llava::preprocessor_config, llava::generation_config},
+    {ModelFamily::kLlavaNext, llava::profile, llava::build, nullptr, llava::checkpoint_tensors,
+     llava::preprocessor_config, llava::generation_config},
 };
 
 }  // namespace
@@ -64,8 +67,7 @@ const Family& family_of_config(const Json& config) {
   const ModelFamily id = model_family_from_config(config, "config.json");
   const Family& f = family_for(id);
   if (!f.checkpoint_tensors || !f.preprocessor_config || !f.generation_config) {
-    fail(ErrorKind::kUnsupported, "kantu cannot write ", model_family_name(id),
-         " checkpoints yet (synth knows the Qwen-VL families)");
+    fail(ErrorKind::kUnsupported, "kantu cannot write ", model_family_name(id), " checkpoints");
   }
   return f;
 }

@@ -26,6 +26,9 @@ class VisionEncoder {
   // Validates the inputs, then runs every image at once (see Model::encode_images).
   virtual VisionOutput encode(const std::vector<VisualInput>& images, ThreadPool* pool,
                               Dumps* dumps) const = 0;
+  // The same in pieces (Model::begin_encode). By default one piece: encode() runs here.
+  virtual std::unique_ptr<ImageEncoding> begin(const std::vector<VisualInput>& images,
+                                               ThreadPool* pool) const;
   // The matrices --vision-weights converts (stable names: they key the weight cache).
   virtual void matrices(std::vector<blocks::NamedMatrix>& out) = 0;
   // The vision fields of ModelCosts.

@@ -217,6 +217,35 @@ VisionOutput Model::encode_images(const std::vector<VisualInput>& images, Dumps*
   return impl_->parts.vision->encode(images, &impl_->pool, dumps);
 }
 
+namespace {
+
+// A tower that cannot be split: encoded whole when the encoding begins.
+class EncodedWhole final : public ImageEncoding {
+ public:
+  explicit EncodedWhole(VisionOutput out) : out_(std::move(out)) {}
+  bool step(int64_t) override { return true; }
+  bool done() const override { return true; }
+  VisionOutput take() override { return std::move(out_); }
+
+ private:
+  VisionOutput out_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageEncoding> VisionEncoder::begin(const std::vector<VisualInput>& images,
+                                                    ThreadPool* pool) const {
+  return std::make_unique<EncodedWhole>(encode(images, pool, nullptr));
+}
+
+std::unique_ptr<ImageEncoding> Model::begin_encode(const std::vector<VisualInput>& images) {
+  if (!impl_->parts.vision) {
+    fail(ErrorKind::kInvalidArgument, impl_->folder,
+         " is a text-only model: images need its vision projector (--mmproj FILE.gguf)");
+  }
+  return impl_->parts.vision->begin(images, &impl_->pool);
+}
+
 size_t Model::weight_bytes() const { return impl_->weight_bytes; }
 
 size_t Model::working_bytes() const {

@@ -94,6 +94,20 @@ struct VisionOutput {
   std::vector<std::vector<float>> deepstack;  // per deepstack level: [n_tokens, hidden]
 };
 
+// An encode_images call split into pieces, so that a server can run a large image's
+// vision tower a few encoder blocks at a time between other streams' decode steps. The
+// result equals encode_images' exactly (the same operations in the same order).
+class ImageEncoding {
+ public:
+  virtual ~ImageEncoding() = default;
+  // Runs up to `blocks` more encoder blocks (<= 0: all the rest), and the mergers after
+  // the last; true once the output is ready.
+  virtual bool step(int64_t blocks) = 0;
+  virtual bool done() const = 0;
+  // The output, once done (moved out: call once).
+  virtual VisionOutput take() = 0;
+};
+
 // Named intermediates (for conformance tests and debugging), all float32 row-major.
 // Vision: "vision.patch_embed_out", "vision.pos_embeds_interpolated", "vision.rot_pos_emb",
 // "vision.block_out.<i>", "vision.deepstack.<k>", "vision.merger_out"; windowed towers
@@ -263,6 +277,10 @@ class Model {
   // Runs the vision tower over all images at once (block-diagonal attention per image
   // and temporal slice). Validates grids (positive, divisible by the merge size) first.
   VisionOutput encode_images(const std::vector<VisualInput>& images, Dumps* dumps = nullptr);
+  // The same, in pieces (ImageEncoding::step). The pixel values are read here, before
+  // this returns; the encoding must not outlive the model, and its steps are model calls
+  // (one thread at a time). Towers that cannot be split run whole in here.
+  std::unique_ptr<ImageEncoding> begin_encode(const std::vector<VisualInput>& images);
 
   // Memory, for admission control (a server's plan of what it may allocate):
   // the weights as they run: the checkpoint's tensors, with converted matrices (--weights

@@ -16,6 +16,10 @@ class QwenVisionEncoder final : public VisionEncoder {
                       Dumps* dumps) const override {
     return blocks::qwen_vision_forward(config_, weights_, images, pool, dumps);
   }
+  std::unique_ptr<ImageEncoding> begin(const std::vector<VisualInput>& images,
+                                       ThreadPool* pool) const override {
+    return blocks::qwen_vision_begin(config_, weights_, images, pool, nullptr);
+  }
   void matrices(std::vector<blocks::NamedMatrix>& out) override {
     blocks::qwen_vision_matrices(weights_, out);
   }

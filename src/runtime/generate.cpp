@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/content_hash.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "formats/model_folder.h"
 #include "formats/preprocessor_config.h"
 #include "image/decode.h"
+#include "runtime/cached_prefill.h"
 #include "runtime/prompt_images.h"
 #include "text/prompt_tokens.h"
 #include "text/stream_decoder.h"
@@ -17,20 +19,18 @@ namespace kantu::runtime {
 
 namespace {
 
-// The loop's view of a model sequence: prefill the prepared ids (with the images'
-// vision output), then one token at a time.
+// The loop's view of a model sequence: prefill the prompt through the cached prefill,
+// then one token at a time.
 class SequenceStepModel : public StepModel {
  public:
-  SequenceStepModel(models::Model& model, models::Sequence& seq, std::span<const int32_t> ids,
-                    const models::VisionOutput* vision, std::vector<float>* prompt_logits)
-      : model_(model), seq_(seq), ids_(ids), vision_(vision), prompt_logits_(prompt_logits) {}
+  SequenceStepModel(models::Model& model, models::Sequence& seq, CachedPrefill& prompt,
+                    std::vector<float>* prompt_logits)
+      : model_(model), seq_(seq), prompt_(prompt), prompt_logits_(prompt_logits) {}
 
   void prefill(std::vector<float>* logits) override {
     models::PrefillOptions options;
     options.all_logits = prompt_logits_;
-    std::vector<const models::VisionOutput*> vision;
-    if (vision_ != nullptr && vision_->n_tokens > 0) vision.push_back(vision_);
-    model_.prefill(seq_, ids_, vision, options);
+    prompt_.step(0, options);
     const auto out = seq_.logits();
     logits->assign(out.begin(), out.end());
   }
@@ -42,8 +42,7 @@ class SequenceStepModel : public StepModel {
  private:
   models::Model& model_;
   models::Sequence& seq_;
-  std::span<const int32_t> ids_;
-  const models::VisionOutput* vision_;
+  CachedPrefill& prompt_;
   std::vector<float>* prompt_logits_;
 };
 
@@ -99,6 +98,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
          e->image_config_.patch_dim(), " values but the vision tower expects ",
          e->model_->patch_dim());
   e->defaults_ = generation_defaults(generation, e->model_->eos_ids());
+  e->prefix_key_ = prefix_model_key(*e->model_, weights);
   return e;
 }
 
@@ -129,6 +129,13 @@ PreparedPrompt Engine::prepare(const std::vector<text::Message>& messages,
     PromptImage img;
     img.source = i < sources.size() ? sources[i].label : cat("image ", i);
     img.pre = preprocess_image(images[i], image_config_, &model_->pool());
+    if (prefix_cache_) {
+      const RgbImage& rgb = images[i];
+      const std::string pixels = content_hash(std::string_view(
+          reinterpret_cast<const char*>(rgb.pixels.data()), rgb.pixels.size()));
+      img.cache_key = image_cache_key(cat(pixels, ":", rgb.width, "x", rgb.height),
+                                      image_config_.min_pixels, image_config_.max_pixels);
+    }
     out.images.push_back(std::move(img));
   }
   text::VisionTokenCounts counts;
@@ -161,25 +168,45 @@ GenerationResult Engine::generate_prepared(const PreparedPrompt& prompt,
     fail(ErrorKind::kTooLarge, "the prompt has ", n_prompt, " tokens (", prompt.images.size(),
          " images), which does not fit the context of ", context, " tokens");
 
-  // Vision tower (timed with the decode + preprocess spent in prepare()).
+  std::unique_ptr<models::Sequence> seq = model_->new_sequence(context);
+  std::vector<PrefillImage> images;
+  for (const PromptImage& img : prompt.images) {
+    const models::VisualInput in = models::visual_input(img.pre);
+    images.push_back({img.cache_key, in.grid, img.pre.num_tokens, in.second_per_grid_t});
+  }
+  // prompt_logits wants every prompt row computed: no reuse then.
+  CachedPrefill cached(*model_, request.prompt_logits ? nullptr : prefix_cache_.get(), prefix_key_,
+                       prompt.ids, std::move(images), *seq);
+
+  // Vision tower for the images with tokens after the cached prefix (timed with the
+  // decode + preprocess spent in prepare()).
   models::VisionOutput vision;
-  if (!prompt.images.empty()) {
-    std::vector<models::VisualInput> inputs;
-    for (const PromptImage& img : prompt.images) {
-      inputs.push_back(models::visual_input(img.pre));
-    }
+  std::vector<models::VisualInput> inputs;
+  std::vector<size_t> encoded;
+  for (size_t i = 0; i < prompt.images.size(); ++i) {
+    if (!cached.needs_vision(i)) continue;
+    inputs.push_back(models::visual_input(prompt.images[i].pre));
+    encoded.push_back(i);
+  }
+  if (!inputs.empty()) {
     vision = model_->encode_images(inputs);
+    int64_t row = 0;
+    for (size_t k = 0; k < encoded.size(); ++k) {
+      cached.set_vision(encoded[k], &vision, row);
+      row += vision.tokens_per_image[k];
+    }
   }
   const double image_ms = prompt.image_prepare_ms + timer.ms();
 
-  std::unique_ptr<models::Sequence> seq = model_->new_sequence(context);
-  SequenceStepModel steps(*model_, *seq, prompt.ids, &vision, request.prompt_logits);
+  SequenceStepModel steps(*model_, *seq, cached, request.prompt_logits);
   StreamTextDecoder decoder(*tokenizer_);
   LoopOptions options = request.options;
   options.max_context = context;
   GenerationResult result =
       run_generation_loop(steps, prompt.ids, decoder, options, on_piece, image_ms);
   result.timings.image_ms = prompt.images.empty() ? 0 : image_ms;
+  result.timings.cached_tokens = cached.cached_tokens();
+  cached.remember(result.ids);  // this turn, for the next one
   return result;
 }
 

@@ -17,6 +17,7 @@
 #include "image/preprocess.h"
 #include "models/model.h"
 #include "runtime/generation_loop.h"
+#include "runtime/prefix_cache.h"
 #include "text/chat.h"
 #include "text/tokenizer.h"
 
@@ -33,6 +34,7 @@ struct GenerationDefaults {
 struct PromptImage {
   std::string source;  // path or "data: URL" for messages
   PreprocessedImage pre;
+  std::string cache_key;  // pixels' hash + budget (image_cache_key), when a prefix cache is on
 };
 
 // A tokenized prompt ready for prefill.
@@ -51,7 +53,8 @@ struct GenerateRequest {
   LoopOptions options;
   // Context to allocate: 0 = prompt + max_new_tokens, capped by the model's limit.
   int64_t max_context = 0;
-  // When set, receives the prefill logits of every prompt position [n_prompt, vocab].
+  // When set, receives the prefill logits of every prompt position [n_prompt, vocab]
+  // (the whole prompt is then prefilled, nothing taken from a prefix cache).
   std::vector<float>* prompt_logits = nullptr;
 };
 
@@ -74,6 +77,13 @@ class Engine {
   const GenerationDefaults& defaults() const { return defaults_; }
   const std::string& model_dir() const { return dir_; }
 
+  // Reuses earlier requests' keys and values (runtime/prefix_cache.h): a prompt that
+  // starts like an earlier one (a conversation's next turn) prefills only the rest. Off
+  // (null) by default: a one-shot `run` gains nothing, and `bench` must measure prefill.
+  // The cache may be shared with other engines (their blocks never mix).
+  void use_prefix_cache(std::shared_ptr<PrefixCache> cache) { prefix_cache_ = std::move(cache); }
+  PrefixCache* prefix_cache() const { return prefix_cache_.get(); }
+
   // Renders, decodes/preprocesses the images and tokenizes; cheap compared to the model.
   // Bad messages or images are kantu::Errors naming the part.
   PreparedPrompt prepare(const std::vector<text::Message>& messages,
@@ -95,6 +105,8 @@ class Engine {
   std::shared_ptr<const text::ChatFormat> chat_;
   ImagePreprocessConfig image_config_;
   GenerationDefaults defaults_;
+  std::shared_ptr<PrefixCache> prefix_cache_;
+  std::string prefix_key_;  // prefix_model_key of the model as loaded
 };
 
 // A model's generation config (parsed and checked by formats) as loop defaults, stopping

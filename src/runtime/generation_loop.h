@@ -46,6 +46,7 @@ struct Timings {
   double ttft_ms = 0;        // request start -> first token sampled
   double total_ms = 0;
   int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;  // of the prompt, reused from a prefix cache (not prefilled)
   int64_t generated_tokens = 0;
   int64_t decode_steps = 0;
 };

@@ -21,6 +21,7 @@ Json timings_json(const Timings& t) {
               {"ttft_ms", round2(t.ttft_ms)},
               {"total_ms", round2(t.total_ms)},
               {"prompt_tokens", t.prompt_tokens},
+              {"cached_tokens", t.cached_tokens},
               {"generated_tokens", t.generated_tokens}};
 }
 

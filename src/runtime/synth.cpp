@@ -103,9 +103,9 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   if (!fs::is_directory(from))
     fail(ErrorKind::kNotFound, "tokenizer folder ", from.string(), " does not exist");
   const bool has_bpe = fs::exists(from / "vocab.json") && fs::exists(from / "merges.txt");
-  if (!has_bpe && !fs::exists(from / "tokenizer.json"))
+  if (!has_bpe && !fs::exists(from / "tokenizer.json") && !fs::exists(from / "tokenizer.model"))
     fail(ErrorKind::kNotFound, "tokenizer folder ", from.string(),
-         " has neither vocab.json + merges.txt nor tokenizer.json");
+         " has neither vocab.json + merges.txt, tokenizer.json nor tokenizer.model");
   if (!fs::exists(from / "tokenizer_config.json"))
     fail(ErrorKind::kNotFound, "tokenizer folder ", from.string(), " has no tokenizer_config.json");
   bool has_template = fs::exists(from / "chat_template.json") ||
@@ -116,9 +116,10 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   }
   if (!has_template)
     fail(ErrorKind::kNotFound, "tokenizer folder ", from.string(), " has no chat template");
-  for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
-                           "chat_template.json", "chat_template.jinja",
-                           "video_preprocessor_config.json", "special_tokens_map.json"}) {
+  for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer.model",
+                           "tokenizer_config.json", "added_tokens.json", "chat_template.json",
+                           "chat_template.jinja", "video_preprocessor_config.json",
+                           "special_tokens_map.json", "processor_config.json"}) {
     if (!fs::exists(from / name)) continue;
     fs::copy_file(from / name, to / name);
     // a read-only source (a shared model folder) must not make the copy read-only

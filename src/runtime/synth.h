@@ -16,8 +16,9 @@
 namespace kantu::runtime {
 
 // The config.json of a known shape (models/checkpoint.h: "qwen3-vl-2b", "qwen3-vl-4b",
-// "qwen3-vl-8b", "qwen2.5-vl-3b", "qwen2.5-vl-7b", "qwen2-vl-2b", and the test-size
-// "tiny", "qwen2.5-vl-tiny", "qwen2-vl-tiny"). Unknown names are Error(kInvalidArgument)
+// "qwen3-vl-8b", "qwen2.5-vl-3b", "qwen2.5-vl-7b", "qwen2-vl-2b", "llava-1.5-7b",
+// "llava-next-vicuna-7b", "llava-next-mistral-7b", and the test-size "tiny",
+// "qwen2.5-vl-tiny", "qwen2-vl-tiny", "llava-1.5-tiny", "llava-next-tiny"). Unknown names are Error(kInvalidArgument)
 // listing the known ones.
 Json synth_config(const std::string& like);
 std::vector<std::string> synth_shapes();
@@ -53,9 +54,9 @@ struct SynthReport {
 
 // Writes the folder atomically: everything goes to a temporary sibling folder that is
 // renamed to out_dir at the end, so a failure never leaves a partial model. out_dir
-// must not exist. Tokenizer files (vocab.json, merges.txt, tokenizer.json,
-// tokenizer_config.json, chat_template.json, video_preprocessor_config.json) are
-// copied from tokenizer_dir; it must hold a tokenizer and a chat template.
+// must not exist. Tokenizer files (vocab.json, merges.txt, tokenizer.json, tokenizer.model,
+// tokenizer_config.json, added_tokens.json, chat_template.json, ...) are copied from
+// tokenizer_dir; it must hold a tokenizer and a chat template.
 SynthReport synthesize_checkpoint(const Json& config, const std::string& tokenizer_dir,
                                   const std::string& out_dir, const SynthOptions& options);
 
@@ -64,7 +65,9 @@ SynthReport synthesize_checkpoint(const Json& config, const std::string& tokeniz
 // tokenizer from tokenizer_dir: tokens, token types, merges, special ids, chat template)
 // and out_dir/mmproj.gguf (clip.projector_type "qwen3vl_merger"), with the converter's
 // names, layouts and storage types (formats/gguf_names.h); Qwen2/2.5-VL configs give
-// "qwen2vl" and "qwen2vl_merger" / "qwen2.5vl_merger" with the fused qkv split in three. BF16 weights keep the
+// "qwen2vl" and "qwen2vl_merger" / "qwen2.5vl_merger" with the fused qkv split in three;
+// LLaVA configs "llama" (SentencePiece vocabulary from tokenizer.model) and "mlp", as
+// llama.cpp's LLaVA converters write them (runtime/gguf_llava_metadata.h). BF16 weights keep the
 // safetensors values bit for bit (norms, biases, position and patch embeddings are F32,
 // which is exact); F16 rounds them. Atomic like synthesize_checkpoint; out_dir must not
 // exist. report.shards counts the files (2).

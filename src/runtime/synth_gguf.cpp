@@ -1,5 +1,6 @@
 // The random-weight GGUF pair: every HF tensor of synth_tensors() goes to its GGUF
-// name and file (a Qwen2/2.5-VL fused qkv to three, by rows); values come from the same per-chunk generator as the safetensors
+// name and file (a Qwen2/2.5-VL fused qkv to three, by rows; a Llama q/k row by row into
+// llama.cpp's RoPE order; LLaVA's unused CLIP blocks and post_layernorm left out); values come from the same per-chunk generator as the safetensors
 // folder, converted to the tensor's storage type while streaming (threads fill chunks
 // and pwrite them), so memory stays at a few MB per thread.
 #include <atomic>
@@ -14,7 +15,10 @@
 #include "formats/gguf_metadata.h"
 #include "formats/gguf_names.h"
 #include "formats/model_family.h"
+#include "formats/gguf_rope_rows.h"
 #include "formats/gguf_writer.h"
+#include "formats/llava_config.h"
+#include "runtime/gguf_llava_metadata.h"
 #include "runtime/new_folder.h"
 #include "runtime/synth.h"
 
@@ -32,6 +36,8 @@ struct Planned {
   int temporal = -1;    // >= 0: this temporal slice of the Conv3d patch kernel
   int64_t first = 0;    // elements of the HF tensor before this GGUF tensor (a qkv part)
   int64_t numel = 0;    // elements of this GGUF tensor
+  int64_t rope_head_dim = 0;  // > 0: a Llama q/k projection, rows in llama.cpp's RoPE order
+  int64_t cols = 1;           // its row length
 };
 
 // Converts BF16 values to the storage type, appending to `out`.
@@ -78,6 +84,9 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
          dtype_name(weights), " (quantize the result with llama-quantize)");
   const std::vector<SynthTensor> tensors = synth_tensors(config);
   const ModelFamily family = model_family_from_config(config, "config.json");
+  const bool llava = family == ModelFamily::kLlava || family == ModelFamily::kLlavaNext;
+  const std::optional<llava::Config> lc =
+      llava ? std::optional(llava::parse_config(config, "config.json")) : std::nullopt;
   const Json& vision = config["vision_config"];
   std::vector<int64_t> deepstack;
   if (vision.contains("deepstack_visual_indexes"))
@@ -90,16 +99,23 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
   write_folder_atomically(out, [&](const fs::path& tmp) {
     GgufWriter text((tmp / "model.gguf").string());
     GgufWriter mmproj((tmp / "mmproj.gguf").string());
-    add_text_metadata(text, family, config, weights);
-    add_tokenizer_metadata(text, config, tokenizer_dir);
-    add_mmproj_metadata(mmproj, family, config, models::checkpoint_preprocessor_config(config),
-                        weights);
+    const Json preprocessor = models::checkpoint_preprocessor_config(config);
+    if (lc) {
+      add_llava_text_metadata(text, *lc, weights);
+      add_llama_tokenizer_metadata(text, lc->text.vocab_size, tokenizer_dir);
+      add_llava_mmproj_metadata(mmproj, config, *lc, preprocessor, weights);
+    } else {
+      add_text_metadata(text, family, config, weights);
+      add_tokenizer_metadata(text, config, tokenizer_dir);
+      add_mmproj_metadata(mmproj, family, config, preprocessor, weights);
+    }
 
     // Readers look tensors up by name, so the file order (the HF list's, sorted by name)
     // need not be the converter's.
     std::vector<Planned> plan;
     for (size_t i = 0; i < tensors.size(); ++i) {
       const SynthTensor& t = tensors[i];
+      if (lc && !llava_gguf_keeps(t.name, *lc)) continue;
       report.parameters += t.numel();
       if (const auto split = gguf_qkv_split_names(t.name, family)) {  // [3D, ...] in row thirds
         const int64_t part = t.numel() / 3;
@@ -116,7 +132,7 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
       if (!name) fail(ErrorKind::kInternal, "no GGUF name for ", t.name);
       const GgufPairFile file = gguf_file_of(*name);
       GgufWriter& w = file == GgufPairFile::kText ? text : mmproj;
-      if (*name == "v.patch_embd.weight") {
+      if (*name == "v.patch_embd.weight" && !llava) {
         // [D, C, T, P, P] -> two [D, C, P, P] kernels
         const std::vector<int64_t> shape = {t.shape[0], t.shape[1], t.shape[3], t.shape[4]};
         for (int frame = 0; frame < 2; ++frame) {
@@ -128,6 +144,11 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
       }
       const DType d = gguf_storage_dtype(*name, static_cast<int>(t.shape.size()), weights);
       plan.push_back({i, file, w.add_tensor(*name, d, t.shape), d, -1, 0, t.numel()});
+      const bool qk = name->find(".attn_q.") != std::string::npos || name->find(".attn_k.") != std::string::npos;
+      if (lc && file == GgufPairFile::kText && qk) {
+        plan.back().rope_head_dim = lc->text.head_dim;
+        plan.back().cols = t.shape.size() == 2 ? t.shape[1] : 1;
+      }
     }
     text.begin_data();
     mmproj.begin_data();
@@ -176,6 +197,17 @@ SynthReport synthesize_gguf_pair(const Json& config, const std::string& tokenize
         synth_fill_chunk_bf16(t, options.seed, tasks[k].chunk, values.data(), n);
         // The part of the chunk inside this GGUF tensor.
         const int64_t lo = std::max(begin, p.first), hi = std::min(begin + n, p.first + p.numel);
+        if (p.rope_head_dim > 0) {  // row by row, each to its llama.cpp row
+          for (int64_t at = lo; at < hi;) {
+            const int64_t row = at / p.cols, end = std::min(hi, (row + 1) * p.cols);
+            bytes.clear();
+            convert(values.data() + (at - begin), end - at, p.dtype, bytes);
+            const int64_t to = llama_gguf_row(row, p.rope_head_dim) * p.cols + (at - row * p.cols);
+            w.write_tensor_data(p.index, static_cast<uint64_t>(to) * dtype_size(p.dtype), bytes.data(), bytes.size());
+            at = end;
+          }
+          return;
+        }
         convert(values.data() + (lo - begin), hi - lo, p.dtype, bytes);
         w.write_tensor_data(p.index, static_cast<uint64_t>(lo - p.first) * dtype_size(p.dtype),
                             bytes.data(), bytes.size());

@@ -20,6 +20,10 @@
 
 #include "core/error.h"
 
+namespace kantu::runtime {
+class PrefixCache;
+}
+
 namespace kantu::server {
 
 // One part of a message's content, in order.
@@ -59,6 +63,7 @@ struct ChatRequest {
 struct SequenceStats {
   int prompt_tokens = 0;
   int image_tokens = 0;
+  int cached_tokens = 0;  // prompt tokens whose keys and values came from the prefix cache
   int completion_tokens = 0;
   double image_ms = 0;    // vision encoding (≈0 when every image came from the cache)
   bool image_cached = false;  // true when every image of the request came from the cache
@@ -72,10 +77,12 @@ struct SequenceStats {
 class Sequence {
  public:
   virtual ~Sequence() = default;
-  // Advances this sequence alone by one token: the first call encodes images,
-  // prefills and samples the first token. Returns the text that became final during
-  // this step (may be empty: held back for a possible stop string or an incomplete
-  // UTF-8 character). Throws kantu::Error on failure.
+  // Advances this sequence alone. Before its first token, a call does one piece of the
+  // prefill (the engine may split it: vision tower, chunks of the prompt) and the call
+  // that ends the prefill samples the first token; started() tells which. Afterwards,
+  // one token per call. Returns the text that became final during this step (may be
+  // empty: held back for a possible stop string or an incomplete UTF-8 character, or
+  // still prefilling). Throws kantu::Error on failure.
   virtual std::string step() = 0;
   // True once the first step (prefill) has run: the sequence is decoding and can
   // join Engine::step_batch().
@@ -104,6 +111,8 @@ class Engine {
   // stay per sequence. results[i] belongs to seqs[i]; a failure of the shared pass
   // is reported for every sequence of the batch.
   virtual std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) = 0;
+  // The prefix KV cache the engine reuses prompts from (for /metrics); null: none.
+  virtual std::shared_ptr<const runtime::PrefixCache> prefix_cache() const { return nullptr; }
 };
 
 }  // namespace kantu::server

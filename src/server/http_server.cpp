@@ -378,7 +378,10 @@ HttpServer::~HttpServer() {
   impl_->scheduler.shutdown();
 }
 
-void HttpServer::set_engine(Engine* engine) { impl_->engine = engine; }
+void HttpServer::set_engine(Engine* engine) {
+  impl_->engine = engine;
+  impl_->metrics.set_prefix_cache(engine ? engine->prefix_cache() : nullptr);
+}
 
 int HttpServer::bind() {
   const ServerOptions& o = impl_->options;

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/content_hash.h"
+
 namespace kantu::server {
 
 template <typename V>
@@ -71,8 +73,6 @@ class LruCache {
   std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
 };
 
-// A 128-bit content hash (two FNV-1a-64 lanes with different seeds) as hex, for cache
-// keys; not cryptographic, collisions need ~2^64 distinct images.
-std::string content_hash(std::string_view bytes);
+using kantu::content_hash;  // image keys: core/content_hash.h
 
 }  // namespace kantu::server

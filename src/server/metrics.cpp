@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include "runtime/prefix_cache.h"
 #include "server/memory_budget.h"
 
 #include <sstream>
@@ -61,6 +62,37 @@ void Metrics::set_memory_budget(const MemoryBudget* budget) {
   memory_ = budget;
 }
 
+void Metrics::set_prefix_cache(std::shared_ptr<const runtime::PrefixCache> cache) {
+  std::lock_guard lock(mutex_);
+  prefix_cache_ = std::move(cache);
+}
+
+std::string Metrics::prefix_cache_text() const {
+  if (!prefix_cache_) return "";
+  const runtime::PrefixCacheStats s = prefix_cache_->stats();
+  std::ostringstream o;
+  o << "# HELP kantu_prefix_cache_lookups_total Prefix KV cache lookups: a hit reused at least one token.\n"
+       "# TYPE kantu_prefix_cache_lookups_total counter\n"
+    << "kantu_prefix_cache_lookups_total{result=\"hit\"} " << s.hits << "\n"
+    << "kantu_prefix_cache_lookups_total{result=\"miss\"} " << s.misses << "\n"
+    << "# HELP kantu_prefix_cache_hit_tokens_total Prompt tokens taken from the prefix KV cache.\n"
+       "# TYPE kantu_prefix_cache_hit_tokens_total counter\n"
+    << "kantu_prefix_cache_hit_tokens_total " << s.hit_tokens << "\n"
+    << "# HELP kantu_prefix_cache_evictions_total KV blocks the prefix cache let go for room.\n"
+       "# TYPE kantu_prefix_cache_evictions_total counter\n"
+    << "kantu_prefix_cache_evictions_total " << s.evictions << "\n"
+    << "# HELP kantu_prefix_cache_bytes KV bytes the prefix cache holds.\n"
+       "# TYPE kantu_prefix_cache_bytes gauge\n"
+    << "kantu_prefix_cache_bytes " << s.bytes << "\n"
+    << "# HELP kantu_prefix_cache_budget_bytes The prefix cache's bound (--kv-cache-mb).\n"
+       "# TYPE kantu_prefix_cache_budget_bytes gauge\n"
+    << "kantu_prefix_cache_budget_bytes " << s.budget << "\n"
+    << "# HELP kantu_prefix_cache_blocks KV blocks the prefix cache holds.\n"
+       "# TYPE kantu_prefix_cache_blocks gauge\n"
+    << "kantu_prefix_cache_blocks " << s.blocks << "\n";
+  return o.str();
+}
+
 std::string Metrics::memory_text() const {
   if (!memory_) return "";
   std::ostringstream o;
@@ -117,6 +149,7 @@ std::string Metrics::render() const {
     << "kantu_image_cache_total{result=\"hit\"} " << cache_hits_ << "\n"
     << "kantu_image_cache_total{result=\"miss\"} " << cache_misses_ << "\n"
     << memory_text()
+    << prefix_cache_text()
     << "# HELP kantu_stage_seconds Latency of each request stage.\n"
        "# TYPE kantu_stage_seconds histogram\n";
   for (int s = 0; s < kNumStages; ++s) {

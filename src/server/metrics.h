@@ -5,8 +5,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+
+namespace kantu::runtime {
+class PrefixCache;
+}
 
 namespace kantu::server {
 
@@ -20,6 +25,8 @@ class Metrics {
   // Adds the memory plan's gauges and counters (kantu_memory_*); the budget must
   // outlive the metrics.
   void set_memory_budget(const MemoryBudget* budget);
+  // Adds the prefix KV cache's counters and gauges (kantu_prefix_cache_*).
+  void set_prefix_cache(std::shared_ptr<const runtime::PrefixCache> cache);
   void count_request(const std::string& endpoint, int status);
   void add_tokens(int64_t prompt_tokens, int64_t completion_tokens);
   void observe(Stage stage, double seconds);
@@ -32,6 +39,7 @@ class Metrics {
 
  private:
   std::string memory_text() const;
+  std::string prefix_cache_text() const;
   // Upper bounds in seconds; a +Inf bucket is implicit.
   static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                       0.5,   1,    2.5,   5,    10,  30};
@@ -54,6 +62,7 @@ class Metrics {
   int64_t decode_batch_sequences_ = 0;
   std::array<Histogram, kNumStages> stages_{};
   const MemoryBudget* memory_ = nullptr;
+  std::shared_ptr<const runtime::PrefixCache> prefix_cache_;
 };
 
 }  // namespace kantu::server

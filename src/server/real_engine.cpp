@@ -13,10 +13,13 @@
 #include "image/decode.h"
 #include "image/preprocess.h"
 #include "models/model.h"
+#include "runtime/cached_prefill.h"
+#include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 #include "runtime/stop.h"
 #include "server/lru_cache.h"
 #include "server/memory_budget.h"
+#include "server/prefill_pacer.h"
 #include "text/chat.h"
 #include "text/prompt_tokens.h"
 #include "text/stream_decoder.h"
@@ -41,15 +44,21 @@ struct Shared {
   int64_t context = 0;
   std::string model_id;
   LruCache<models::VisionOutput> cache;
+  std::shared_ptr<runtime::PrefixCache> prefix;  // keys and values of earlier requests
+  std::string prefix_key;                        // this model's in it
+  PrefillPacer pacer;
 
   Shared(text::Tokenizer t, const RealEngineOptions& o)
-      : tokenizer(std::move(t)), options(o), cache(o.cache_bytes) {}
+      : tokenizer(std::move(t)), options(o), cache(o.cache_bytes), pacer(o.prefill_chunk_steps) {}
 };
 
 struct PendingImage {
   RgbImage rgb{0, 0};
   std::string key;  // content hash + budget
   ImagePreprocessConfig config;
+  models::GridTHW grid;  // what preprocessing will make of it (positions need it)
+  int64_t tokens = 0;
+  bool encode = false;  // its rows come from the vision tower (not from a cache)
 };
 
 // What one request will allocate, for the memory budget. Images are decoded one after the
@@ -88,11 +97,21 @@ class RealSequence : public Sequence {
     stats_.image_tokens = image_tokens;
   }
 
+  ~RealSequence() override {
+    if (started_ && !finished_) s_.pacer.stream_ended();
+  }
+
+  // Before the first token, each call does one piece of the prompt's work
+  // (PrefillPacer): the cache lookup with the first piece, then each image the caches do
+  // not hold a few vision encoder blocks at a time, then chunks of the prompt; the call
+  // that ends the prefill samples the first token. With no other stream decoding, all of
+  // it at once.
   std::string step() override {
     KANTU_CHECK(!finished_, "step() after the end");
     if (!started_) {
-      encode_and_prefill();
+      if (!prefill_step()) return {};
       started_ = true;
+      s_.pacer.stream_started();
       return sample_next();
     }
     Timer t;
@@ -119,40 +138,109 @@ class RealSequence : public Sequence {
   }
 
  private:
-  void encode_and_prefill() {
+  // The cache lookup (attaches what earlier requests left); the images with tokens after
+  // the cached part take their rows from the image-embedding cache or are marked for the
+  // vision tower.
+  void begin_prefill() {
     Timer t;
-    std::vector<std::shared_ptr<const models::VisionOutput>> vision;
+    seq_ = s_.model->new_sequence(static_cast<int64_t>(ids_.size()) + max_tokens_);
+    std::vector<runtime::PrefillImage> images;
+    for (const PendingImage& img : images_) images.push_back({img.key, img.grid, img.tokens, 0});
+    prefill_.emplace(*s_.model, s_.prefix.get(), s_.prefix_key, ids_, std::move(images), *seq_);
+    stats_.cached_tokens = static_cast<int>(prefill_->cached_tokens());
     bool all_cached = !images_.empty();
-    for (PendingImage& img : images_) {
-      auto hit = s_.cache.get(img.key);
-      if (!hit) {
-        all_cached = false;
-        PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
-        auto out = std::make_shared<models::VisionOutput>(s_.model->encode_images({models::visual_input(pre)}));
-        s_.cache.put(img.key, out, vision_bytes(*out));
-        hit = out;
+    for (size_t i = 0; i < images_.size(); ++i) {
+      PendingImage& img = images_[i];
+      if (prefill_->needs_vision(i)) {
+        if (auto hit = s_.cache.get(img.key)) {
+          prefill_->set_vision(i, hit.get());
+          vision_.push_back(std::move(hit));
+        } else {
+          img.encode = true;
+          all_cached = false;
+          continue;  // keeps its pixels
+        }
       }
-      vision.push_back(std::move(hit));
       img.rgb = RgbImage(0, 0);  // the pixels are no longer needed
     }
     stats_.image_ms = t.ms();
     stats_.image_cached = all_cached;
+  }
+
+  // The next piece of the vision tower (all of it when `whole`): an image's
+  // preprocessing and patch embedding, then a few encoder blocks at a time. True when
+  // every image has its rows.
+  bool encode_step(bool whole) {
+    while (next_image_ < images_.size()) {
+      PendingImage& img = images_[next_image_];
+      if (!img.encode) {
+        ++next_image_;
+        continue;
+      }
+      if (!encoding_) {
+        PreprocessedImage pre = preprocess_image(img.rgb, img.config, &s_.model->pool());
+        img.rgb = RgbImage(0, 0);
+        encoding_ = s_.model->begin_encode({models::visual_input(pre)});
+        ms_per_block_ = 0;
+        if (!whole) return false;
+      }
+      const int64_t blocks = whole ? 0 : s_.pacer.encode_blocks(ms_per_block_);
+      Timer t;
+      encoding_->step(blocks);
+      if (blocks > 0) ms_per_block_ = t.ms() / static_cast<double>(blocks);
+      if (encoding_->done()) {
+        auto out = std::make_shared<models::VisionOutput>(encoding_->take());
+        encoding_.reset();
+        s_.cache.put(img.key, out, vision_bytes(*out));
+        prefill_->set_vision(next_image_, out.get());
+        vision_.push_back(std::move(out));
+        ++next_image_;
+      }
+      if (!whole) return next_image_ == images_.size();
+    }
+    return true;
+  }
+
+  // One piece of the work before the first token (see step()); true when the prompt is
+  // done.
+  bool prefill_step() {
+    const bool whole = s_.pacer.chunk_tokens() == 0;
+    if (!prefill_) {
+      begin_prefill();
+    }
+    if (next_image_ < images_.size()) {
+      Timer t;
+      const bool encoded = encode_step(whole);
+      stats_.image_ms += t.ms();
+      if (!encoded || !whole) return false;
+    }
     Timer p;
-    seq_ = s_.model->new_sequence(static_cast<int64_t>(ids_.size()) + max_tokens_);
-    std::vector<const models::VisionOutput*> ptrs;
-    for (const auto& v : vision) ptrs.push_back(v.get());
-    s_.model->prefill(*seq_, ids_, ptrs);
-    stats_.prefill_ms = p.ms();
+    const int64_t before = prefill_->remaining();
+    const bool done = prefill_->step(whole ? 0 : s_.pacer.chunk_tokens());
+    const double ms = p.ms();
+    s_.pacer.prefilled(before - prefill_->remaining(), ms);
+    stats_.prefill_ms += ms;
+    if (!done) return false;
     seen_ = ids_;
-    vision.clear();
+    vision_.clear();
     memory_.release(image_memory_);  // what stays is the KV cache's share
+    prefill_->remember();            // requests that come while this one decodes share it
+    return true;
+  }
+
+  // Keeps what the sequence computed (prompt and answer) for the next turn, then lets go.
+  void end_sequence() {
+    if (started_) s_.pacer.stream_ended();
+    if (prefill_) prefill_->remember(generated_);
+    prefill_.reset();
+    seq_.reset();  // frees the KV blocks the cache does not hold
   }
 
   std::string finish(const char* reason, std::string out) {
     out += stop_.flush();
     stats_.finish_reason = reason;
+    end_sequence();
     finished_ = true;
-    seq_.reset();  // frees the KV cache
     return out;
   }
 
@@ -170,8 +258,8 @@ class RealSequence : public Sequence {
     std::string out = stop_.push(s_.tokenizer.is_valid(token) ? decoder_.push(token) : std::string());
     if (stop_.stopped()) {
       stats_.finish_reason = "stop";
+      end_sequence();
       finished_ = true;
-      seq_.reset();
       return out;
     }
     if (stats_.completion_tokens >= max_tokens_) {
@@ -190,6 +278,11 @@ class RealSequence : public Sequence {
   runtime::StopStringMatcher stop_;
   text::StreamDecoder decoder_;
   std::unique_ptr<models::Sequence> seq_;
+  std::optional<runtime::CachedPrefill> prefill_;  // refers to *seq_: declared after it
+  std::unique_ptr<models::ImageEncoding> encoding_;  // of images_[next_image_]
+  size_t next_image_ = 0;                           // the first image that may need encoding
+  double ms_per_block_ = 0;                         // of encoding_'s last piece
+  std::vector<std::shared_ptr<const models::VisionOutput>> vision_;  // rows until the prefill ends
   std::vector<float> logits_;
   std::vector<int32_t> seen_, generated_;
   int32_t last_token_ = 0;
@@ -300,14 +393,19 @@ class RealEngine : public Engine {
       img.rgb = decode_image(image_span(i), {}, cat("image ", i + 1));
       KANTU_CHECK(image_token_count(img.rgb.height, img.rgb.width, config) == counts.image_tokens[i],
                   "image ", i + 1, ": token count differs from the header's");
-      img.key = cat(content_hash(request.images[i]), "/", config.min_pixels, "/", config.max_pixels);
+      img.key = runtime::image_cache_key(content_hash(request.images[i]), config.min_pixels, config.max_pixels);
       img.config = config;
+      const PatchGrid grid = image_grid(img.rgb.height, img.rgb.width, config);
+      img.grid = {grid.t, grid.h, grid.w};
+      img.tokens = counts.image_tokens[i];
       images.push_back(std::move(img));
     }
     return std::make_unique<RealSequence>(*s_, std::move(ids), std::move(images), max_tokens,
                                           sampling, p.stop, static_cast<int>(image_tokens),
                                           std::move(memory), plan.images());
   }
+
+  std::shared_ptr<const runtime::PrefixCache> prefix_cache() const override { return s_->prefix; }
 
   std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override {
     std::vector<StepResult> results(seqs.size());
@@ -331,6 +429,7 @@ class RealEngine : public Engine {
     }
     // Every sequence waited for the whole pass: that is its share of decode time.
     const double pass_ms = pass.ms();
+    s_->pacer.decode_pass(pass_ms);
     for (size_t i = 0; i < real.size(); ++i) {
       Timer t;
       try {
@@ -366,7 +465,6 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
   if (options.memory) {
     // The fixed parts of the plan. The process's anonymous memory now holds the model's
     // buffers, the tokenizer and the libraries' heaps (mapped weights are file pages).
-    // A prefix KV cache's budget joins them here when there is one.
     const models::Model& m = *shared->model;
     options.memory->reserve_fixed("weights", m.weight_bytes());
     const double anon_mb = anonymous_rss_mb();
@@ -374,6 +472,17 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
         "model buffers and process", std::max(m.working_bytes(), anon_mb > 0 ? static_cast<size_t>(anon_mb * 1048576) : 0));
     options.memory->reserve_fixed("image cache (--cache-mb)", options.cache_bytes);
   }
+  shared->prefix = options.prefix_cache;
+  if (!shared->prefix) {
+    size_t kv = options.kv_cache_bytes.value_or(kDefaultKvCacheBytes);
+    if (options.memory && !options.kv_cache_bytes) {
+      const size_t room = options.memory->limit() - std::min(options.memory->limit(), options.memory->fixed());
+      kv = std::min(kv, room / 4);
+    }
+    shared->prefix = std::make_shared<runtime::PrefixCache>(kv);
+  }
+  if (options.memory) options.memory->reserve_fixed("prefix KV cache (--kv-cache-mb)", shared->prefix->budget());
+  shared->prefix_key = runtime::prefix_model_key(*shared->model, options.weights);
   return std::make_unique<RealEngine>(std::move(shared));
 }
 

@@ -9,13 +9,17 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "models/model.h"
+#include "runtime/prefix_cache.h"
 #include "server/engine.h"
 #include "server/memory_budget.h"
 
 namespace kantu::server {
+
+inline constexpr size_t kDefaultKvCacheBytes = size_t{1024} << 20;
 
 struct RealEngineOptions {
   int threads = 0;               // compute threads (0 = one per core)
@@ -23,6 +27,16 @@ struct RealEngineOptions {
   int64_t context_length = 4096; // per sequence, capped by the model's max
   int default_max_tokens = 1024; // when a request gives no max_tokens
   size_t cache_bytes = 256u << 20;
+  // The prefix KV cache (runtime/prefix_cache.h): earlier requests' keys and values, so a
+  // conversation's next turn prefills only what is new (0 = off).
+  // Unset: a quarter of what the memory plan leaves for requests after the fixed parts,
+  // at most kDefaultKvCacheBytes (that alone without a plan).
+  std::optional<size_t> kv_cache_bytes;
+  // A cache to use instead of a new one (tests share one between engines).
+  std::shared_ptr<runtime::PrefixCache> prefix_cache;
+  // Chunked prefill (prefill_pacer.h): while streams decode, a prompt is prefilled in
+  // chunks of about this many decode steps' time (0 = in one piece).
+  double prefill_chunk_steps = 2.0;
   std::string mmproj;            // the vision projector of a GGUF model file ("" = none)
   // The server's memory plan (memory_budget.h): the engine reserves its fixed parts when
   // it loads and each request's needs in prepare(). Null: no admission by memory.

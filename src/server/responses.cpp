@@ -13,7 +13,8 @@ namespace {
 Json usage_json(const SequenceStats& s) {
   return {{"prompt_tokens", s.prompt_tokens},
           {"completion_tokens", s.completion_tokens},
-          {"total_tokens", s.prompt_tokens + s.completion_tokens}};
+          {"total_tokens", s.prompt_tokens + s.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", s.cached_tokens}}}};
 }
 
 double per_second(double count, double ms) { return ms > 0 ? count * 1000.0 / ms : 0.0; }
@@ -26,6 +27,7 @@ Json timings_json(const SequenceStats& s, double queue_ms) {
           {"image_ms", s.image_ms},
           {"image_tokens", s.image_tokens},
           {"cached", s.image_cached},
+          {"cached_tokens", s.cached_tokens},
           {"prefill_ms", s.prefill_ms},
           {"prefill_tok_s", per_second(s.prompt_tokens, s.prefill_ms)},
           {"decode_ms", s.decode_ms},

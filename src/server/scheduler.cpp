@@ -121,7 +121,8 @@ void Scheduler::loop() {
     }
     admit();
     drop_cancelled();
-    // At most one prefill per iteration, oldest admission first (see scheduler.h).
+    // At most one piece of one prefill per iteration, oldest admission first (see
+    // scheduler.h).
     Job* prefilled = nullptr;
     for (auto& job : active_) {
       if (job->sequence_ && !job->sequence_->started()) {
@@ -171,7 +172,10 @@ void Scheduler::drop_cancelled() {
 
 void Scheduler::prefill(Job& job) {
   try {
+    // One piece of the prefill (chunked prefill: the engine decides how much); the piece
+    // that ends it also gives the first token.
     std::string text = job.sequence_->step();
+    if (!job.sequence_->started()) return;
     {
       std::lock_guard lock(job.mutex_);
       job.generating_ = true;

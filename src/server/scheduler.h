@@ -2,14 +2,13 @@
 // prepared sequences and wait on their Job; a single engine thread admits up to
 // `parallel` sequences from a bounded FIFO queue. Each loop iteration:
 //   1. drops cancelled sequences (their client went away),
-//   2. prefills at most ONE newly admitted sequence (Sequence::step(): vision tower,
-//      prompt, first token),
+//   2. advances the prefill of at most ONE admitted sequence, the oldest, by one piece
+//      (Sequence::step(): the engine decides the piece: the vision tower, or a chunk of
+//      the prompt; the piece that ends the prefill samples the first token),
 //   3. advances every other decoding sequence by one token with ONE
 //      Engine::step_batch() call: one pass over the weights for all of them.
-// Prefill is not chunked: a long prompt stalls the running streams once, for its own
-// prefill, but never longer, because admissions are interleaved one per decode step
-// (a burst of N new requests costs the running streams N single stalls, with a
-// token in between, instead of one N-prefill stall).
+// So a long prompt (chunked prefill, server/prefill_pacer.h) or a burst of new requests
+// stalls the running streams by one piece at a time, with a token in between.
 //
 // Thread contract: submit(), Job::wait(), Job::cancel() from any thread;
 // Sequence::step() and Engine::step_batch() only on the engine thread; shutdown()

@@ -95,6 +95,9 @@ class Tokenizer {
   // The token the reference tokenizer puts before an input (add_bos_token), if any.
   std::optional<int32_t> bos_id() const { return options_.bos; }
   bool strips_leading_space() const { return options_.strip_leading_space; }
+  // Whether encode() NFC-normalizes the text first (Qwen2), so decode(encode(t)) gives
+  // nfc(t); otherwise (SentencePiece's identity normalizer) it gives t back.
+  bool normalizes_nfc() const { return options_.nfc; }
   const std::vector<AddedToken>& added_tokens() const { return added_; }
 
   // Raw bytes of a regular token, or the content of an added token (for streaming decode).

@@ -184,17 +184,36 @@ TEST(ChatCli, EmptyInputEndsCleanly) {
   EXPECT_EQ(r.out, "");
 }
 
-TEST(ChatCli, VerbosePrintsEachTurnsFigures) {
-  const auto r = test::run_command(
-      chat_argv("qwen3vl-tiny-a", {"--image", test::testdata("images/img_256x256.png"), "-v"}),
-      "describe\nmore\n");
+// The figures of each turn that -v printed: prompt tokens, cached tokens.
+std::vector<std::pair<long, long>> turn_figures(const std::string& err) {
+  const std::regex line(R"(turn (\d): (\d+) prompt tokens \((\d+) cached\) \+ \d+ new .*ttft [0-9.]+ ms .*tok/s)");
+  std::vector<std::pair<long, long>> out;
+  for (std::sregex_iterator it(err.begin(), err.end(), line), end; it != end; ++it)
+    out.emplace_back(std::stol((*it)[2]), std::stol((*it)[3]));
+  return out;
+}
+
+TEST(ChatCli, VerbosePrintsEachTurnsFiguresAndTheFollowUpReusesTheCache) {
+  const std::vector<std::string> args = {"--image", test::testdata("images/img_256x256.png"), "-v"};
+  const auto r = test::run_command(chat_argv("qwen3vl-tiny-a", args), "describe\nmore\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::regex line(R"(turn (\d): (\d+) prompt tokens( \((\d+) cached\))? \+ \d+ new .*ttft [0-9.]+ ms .*tok/s)");
-  std::vector<long> prompt_tokens;
-  for (std::sregex_iterator it(r.err.begin(), r.err.end(), line), end; it != end; ++it)
-    prompt_tokens.push_back(std::stol((*it)[2]));
-  ASSERT_EQ(prompt_tokens.size(), 2u) << r.err;
-  EXPECT_GT(prompt_tokens[1], prompt_tokens[0]) << "the second turn carries the first";
+  const auto turns = turn_figures(r.err);
+  ASSERT_EQ(turns.size(), 2u) << r.err;
+  EXPECT_GT(turns[1].first, turns[0].first) << "the second turn carries the first";
+  EXPECT_EQ(turns[0].second, 0) << "nothing cached before the first turn";
+  // The follow-up reuses the first question and its image (at least), not more than it had.
+  EXPECT_GE(turns[1].second, turns[0].first - 8) << r.err;
+  EXPECT_LT(turns[1].second, turns[1].first) << r.err;
+
+  // --kv-cache-mb 0: no cache, the same answers.
+  std::vector<std::string> off = args;
+  off.insert(off.end(), {"--kv-cache-mb", "0"});
+  const auto cold = test::run_command(chat_argv("qwen3vl-tiny-a", off), "describe\nmore\n");
+  ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  const auto cold_turns = turn_figures(cold.err);
+  ASSERT_EQ(cold_turns.size(), 2u) << cold.err;
+  EXPECT_EQ(cold_turns[1].second, 0);
+  EXPECT_EQ(cold.out, r.out) << "warm and cold turns answer alike";
 }
 
 TEST(ChatCli, InteractiveLineEditingHistoryAndCtrlD) {

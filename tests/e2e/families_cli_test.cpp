@@ -4,6 +4,8 @@
 // settings and stop tokens. (run is in run_cli_test.cpp, against the goldens.)
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <httplib.h>
 
 #include <filesystem>
@@ -207,6 +209,35 @@ TEST(FamiliesSynth, SynthBenchAndRunOnFoldersAndGgufPairs) {
       ids[k] = parse_json(r.out, "run")["ids"].dump();
     }
     EXPECT_EQ(ids[0], ids[1]);
+  }
+}
+
+// kantu synth --like llava-1.5-tiny / llava-next-tiny with the tiny LLaVA tokenizers, as a
+// folder and as llama.cpp's pair (a folder of both files, opened as the pair): the same
+// prompt ids and greedy tokens on an image, and info names the family.
+TEST(FamiliesSynth, LlavaFoldersAndGgufPairsAnswerAlike) {
+  const std::string dir = test::make_temp_dir("llava_synth");
+  const std::string image = test::testdata("images/img_256x256.png");
+  for (const auto& [like, tok, family] : {std::tuple{"llava-1.5-tiny", "llava15-tiny-a", "llava"},
+                                          std::tuple{"llava-next-tiny", "llava-next-tiny-a", "llava_next"}}) {
+    SCOPED_TRACE(like);
+    const std::string out = dir + "/" + like, tokenizer = test::testdata(std::string("models/") + tok);
+    auto r = kantu_cmd({"synth", "--like", like, "--tokenizer-from", tokenizer, "--out", out + "-hf"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = kantu_cmd({"synth", "--like", like, "--tokenizer-from", tokenizer, "--out", out + "-gguf", "--format", "gguf"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = kantu_cmd({"info", "-m", out + "-gguf"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(parse_json(r.out, "info")["family"], family);
+    Json runs[2];
+    for (int k = 0; k < 2; ++k) {
+      r = kantu_cmd({"run", "-m", out + (k == 0 ? "-hf" : "-gguf"), "-p", "Describe.", "--image", image,
+                     "--temperature", "0", "-n", "5", "--json", "--threads", "2"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      runs[k] = parse_json(r.out, "run");
+    }
+    EXPECT_EQ(runs[0]["prompt_ids"], runs[1]["prompt_ids"]);
+    EXPECT_EQ(runs[0]["ids"], runs[1]["ids"]);
   }
 }
 

@@ -55,6 +55,9 @@ class MemoryAdmission : public ::testing::Test {
     eo.threads = 2;
     eo.context_length = 512;
     eo.cache_bytes = 0;  // every request decodes and encodes its image
+    // A fixed prefix-cache budget: by default it is a share of the plan's room, which would
+    // make the fixed parts depend on the limit this suite derives from them.
+    eo.kv_cache_bytes = size_t{8} << 20;
     ServerOptions so;
     so.port = 0;
     so.scheduler = {2, 6};

@@ -167,7 +167,11 @@ try {
     sent[1].role === "assistant" && sent[1].content.length > 0 && sent[2].content[0].text === "What colour is it?",
     "the follow-up carries the first question, its image and the model's answer");
   check(shown[1].stats.includes("缓存"), `the follow-up found the image in the cache (${shown[1].stats})`);
-  check(/提示 token: \d+/.test(shown[1].stats), "prompt tokens shown");
+  const figures = /提示 token: (\d+) · 已缓存: (\d+)/.exec(shown[1].stats);
+  check(figures && Number(figures[2]) > 0 && Number(figures[2]) < Number(figures[1]),
+    `the follow-up's cached part of the prompt shown (${figures?.[0]})`);
+  const bar = await page.$eval("#conversation .turn:nth-child(2) .cachebar .cached", (e) => parseFloat(e.style.width));
+  check(bar > 0 && bar < 100, `and drawn as a bar (${bar}%)`);
   await page.screenshot({ path: join(outDir, "web_ui_conversation.png"), fullPage: true });
   await page.click("#new-chat");
   shown = await askAndWait("请描述这张图片", 1);

@@ -62,6 +62,13 @@ struct QwenVisionWeights {
 VisionOutput qwen_vision_forward(const QwenVisionConfig& config, const QwenVisionWeights& weights,
                                  const std::vector<VisualInput>& images, ThreadPool* pool,
                                  Dumps* dumps);
+// The same in pieces of encoder blocks (Model::begin_encode): the patch embedding and
+// positions run here, the blocks in ImageEncoding::step, the mergers after the last.
+// config and weights must outlive it.
+std::unique_ptr<ImageEncoding> qwen_vision_begin(const QwenVisionConfig& config,
+                                                 const QwenVisionWeights& weights,
+                                                 const std::vector<VisualInput>& images,
+                                                 ThreadPool* pool, Dumps* dumps);
 
 // The matrices --vision-weights converts: "vision.patch_embed", "vision.blocks.<i>.qkv",
 // ".proj", ".fc1"/".fc2" (or ".gate"/".up"/".down"), "vision.merger.fc1" …

@@ -60,6 +60,24 @@ TEST(SynthShapes, Qwen2FamiliesFullSize) {
             (Json{7, 15, 23, 31}));
 }
 
+// LLaVA: the tiny checkpoints' tensor lists, and the published llava-hf parameter counts
+// (llava-1.5-7b-hf: 7,063,427,072; NeXT adds image_newline; Mistral's 14336-wide MLP and 8
+// kv heads make 7.57B).
+TEST(SynthShapes, LlavaTensorListsAndParameterCounts) {
+  expect_matches_checkpoint("llava15-tiny-a");
+  expect_matches_checkpoint("llava-next-tiny-a");
+  EXPECT_EQ(count_parameters(synth_tensors(synth_config("llava-1.5-7b"))), 7'063'427'072);
+  EXPECT_EQ(count_parameters(synth_tensors(synth_config("llava-next-vicuna-7b"))), 7'063'427'072 + 4096);
+  EXPECT_EQ(count_parameters(synth_tensors(synth_config("llava-next-mistral-7b"))), 7'566'747'648);
+  const Json mistral = synth_config("llava-next-mistral-7b");
+  EXPECT_EQ(mistral["model_type"], "llava_next");
+  EXPECT_EQ(mistral["text_config"]["model_type"], "mistral");
+  EXPECT_TRUE(mistral["text_config"]["sliding_window"].is_null());
+  Json bad = synth_config("llava-1.5-7b");
+  bad["text_config"]["hidden_size"] = -1;
+  EXPECT_THROW(synth_tensors(bad), Error);
+}
+
 TEST(SynthShapes, FullSizeParameterCounts) {
   // Hand count from §1.1: text 311.2M embedding + 28 x 50.3M layers, vision 24 x 12.6M
   // blocks + 4 mergers of 25.2M + patch/pos embeddings: ~2.13B for the 2B model.

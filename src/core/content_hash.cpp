@@ -1,9 +1,9 @@
-#include "server/lru_cache.h"
+#include "core/content_hash.h"
 
 #include <cstdint>
 #include <cstdio>
 
-namespace kantu::server {
+namespace kantu {
 
 std::string content_hash(std::string_view bytes) {
   uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
@@ -18,4 +18,4 @@ std::string content_hash(std::string_view bytes) {
   return std::string(out) + ":" + std::to_string(bytes.size());
 }
 
-}  // namespace kantu::server
+}  // namespace kantu
