@@ -276,14 +276,7 @@ void add_mmproj_metadata(GgufWriter& w, ModelFamily family, const Json& config,
   // the converter uses the text model's RMS eps for the vision norms
   w.add_float32("clip.vision.attention.layer_norm_epsilon",
                 static_cast<float>(number(t, ts, "rms_norm_eps")));
-  std::vector<float> mean, stdv;
-  for (const char* key : {"image_mean", "image_std"}) {
-    if (!preprocessor.contains(key) || !preprocessor[key].is_array() || preprocessor[key].size() != 3)
-      fail(ErrorKind::kInvalidArgument, "preprocessor_config.json: ", key, " must list 3 numbers");
-    for (const Json& x : preprocessor[key]) (key[6] == 'm' ? mean : stdv).push_back(x.get<float>());
-  }
-  w.add_array("clip.vision.image_mean", std::span<const float>(mean));
-  w.add_array("clip.vision.image_std", std::span<const float>(stdv));
+  add_image_normalization(w, preprocessor);
   if (family == ModelFamily::kQwen3VL) {
     const uint32_t positions = u32(v, vs, "num_position_embeddings");
     const uint32_t side = static_cast<uint32_t>(std::lround(std::sqrt(static_cast<double>(positions))));
@@ -324,6 +317,20 @@ void add_mmproj_metadata(GgufWriter& w, ModelFamily family, const Json& config,
     w.add_uint32("clip.vision.embedding_length", u32(v, vs, "embed_dim"));
     w.add_uint32("clip.vision.feed_forward_length", u32(v, vs, "hidden_size"));
   }
+}
+
+void add_image_normalization(GgufWriter& w, const Json& preprocessor) {
+  std::vector<float> mean, stdv;
+  for (const char* key : {"image_mean", "image_std"}) {
+    if (!preprocessor.contains(key) || !preprocessor[key].is_array() || preprocessor[key].size() != 3)
+      fail(ErrorKind::kInvalidArgument, "preprocessor_config.json: ", key, " must list 3 numbers");
+    for (const Json& x : preprocessor[key]) {
+      if (!x.is_number()) fail(ErrorKind::kInvalidArgument, "preprocessor_config.json: ", key, " must list 3 numbers");
+      (key[6] == 'm' ? mean : stdv).push_back(x.get<float>());
+    }
+  }
+  w.add_array("clip.vision.image_mean", std::span<const float>(mean));
+  w.add_array("clip.vision.image_std", std::span<const float>(stdv));
 }
 
 }  // namespace kantu

@@ -35,4 +35,8 @@ void add_tokenizer_metadata(GgufWriter& w, const Json& config, const std::string
 void add_mmproj_metadata(GgufWriter& w, ModelFamily family, const Json& config,
                          const Json& preprocessor, DType weights);
 
+// clip.vision.image_mean / image_std from preprocessor_config.json (3 numbers each, else
+// Error(kInvalidArgument)): every family's mmproj carries them.
+void add_image_normalization(GgufWriter& w, const Json& preprocessor);
+
 }  // namespace kantu

@@ -148,14 +148,7 @@ void add_llava_mmproj_metadata(GgufWriter& w, const Json& config, const llava::C
     w.add_string("clip.vision.mm_patch_merge_type", "spatial_unpad");
     w.add_string("clip.vision.image_aspect_ratio", "anyres");
   }
-  std::vector<float> mean, stdv;
-  for (const char* key : {"image_mean", "image_std"}) {
-    if (!preprocessor.contains(key) || !preprocessor[key].is_array() || preprocessor[key].size() != 3)
-      fail(ErrorKind::kInvalidArgument, "preprocessor_config.json: ", key, " must list 3 numbers");
-    for (const Json& x : preprocessor[key]) (key[6] == 'm' ? mean : stdv).push_back(x.get<float>());
-  }
-  w.add_array("clip.vision.image_mean", std::span<const float>(mean));
-  w.add_array("clip.vision.image_std", std::span<const float>(stdv));
+  add_image_normalization(w, preprocessor);
   w.add_bool("clip.use_gelu", v.hidden_act == "gelu");
 }
 
