@@ -38,6 +38,7 @@ class SequenceStepModel : public StepModel {
     const auto out = model_.decode(seq_, token);
     logits->assign(out.begin(), out.end());
   }
+  int64_t cached_tokens() const override { return prompt_.cached_tokens(); }
 
  private:
   models::Model& model_;
@@ -205,7 +206,6 @@ GenerationResult Engine::generate_prepared(const PreparedPrompt& prompt,
   GenerationResult result =
       run_generation_loop(steps, prompt.ids, decoder, options, on_piece, image_ms);
   result.timings.image_ms = prompt.images.empty() ? 0 : image_ms;
-  result.timings.cached_tokens = cached.cached_tokens();
   cached.remember(result.ids);  // this turn, for the next one
   return result;
 }

@@ -114,6 +114,11 @@ TEST_P(PrefixCacheEngine, EachTurnReusesTheOnesBeforeAndAnswersAsACold) {
   const Turn warm2 = ask(*warm, turn2);
   EXPECT_GE(warm2.result.timings.cached_tokens, warm1.prompt_tokens);  // turn 1 and its answer
   EXPECT_LT(warm2.result.timings.cached_tokens, warm2.prompt_tokens);
+  // Its prefill speed counts the tokens it ran, not the ones the cache gave.
+  const runtime::Timings& t2 = warm2.result.timings;
+  ASSERT_GT(t2.prefill_ms, 0);
+  EXPECT_DOUBLE_EQ(t2.prefill_tok_s,
+                   static_cast<double>(warm2.prompt_tokens - t2.cached_tokens) * 1000.0 / t2.prefill_ms);
   EXPECT_EQ(warm2.result.ids, ask(*cold, turn2).result.ids);
   EXPECT_EQ(warm2.result.text, ask(*cold, turn2).result.text);
 
