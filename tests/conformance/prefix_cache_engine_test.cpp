@@ -23,11 +23,7 @@ struct Family {
 };
 
 std::string family_name(const ::testing::TestParamInfo<Family>& info) {
-  std::string s = info.param.folder;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
+  return test::param_name({info.param.folder});
 }
 
 struct Turn {
@@ -43,8 +39,7 @@ class PrefixCacheEngine : public ::testing::TestWithParam<Family> {
     meta_ = read_json_file(test::golden_path(f.golden, "full_model/" + f.name + ".json"));
     golden_messages_ = text::parse_messages(text::OrderedJson::parse(meta_.at("messages").dump()), "golden");
     for (const auto& entry : meta_.at("images")) {
-      const std::string rel = entry.get<std::string>();
-      images_.push_back(decode_image_file(test::testdata(rel.rfind("images/", 0) == 0 ? rel : "images/" + rel)));
+      images_.push_back(decode_image_file(test::test_image_path(entry.get<std::string>())));
     }
     // Turn 1: everything up to the first user message (the picture and its question).
     for (const text::Message& m : golden_messages_) {
