@@ -19,39 +19,19 @@ Standard library only.
 """
 import argparse
 import base64
-import http.client
-import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
+
+import serve_client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.environ.get("KANTU_TESTDATA", os.path.join(HERE, "..", "..", "shared"))
 
 
 def start_server(args, extra):
-    cmd = [args.kantu, "serve", "-m", args.model, "--port", "0", "--threads", str(args.threads),
-           "--max-context", "4096"] + extra
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    port = None
-    for line in proc.stdout:
-        event = json.loads(line)
-        if event.get("event") == "listening":
-            port = event["port"]
-        if event.get("event") == "ready":
-            break
-    else:
-        sys.exit("kantu serve exited before it was ready: " + " ".join(cmd))
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, port
-
-
-def stop_server(proc):
-    proc.terminate()
-    proc.wait(timeout=120)
+    return serve_client.start_server(args.kantu, args.model, args.threads, ["--max-context", "4096"] + extra)
 
 
 def image_part(path):
@@ -60,47 +40,16 @@ def image_part(path):
     return {"type": "image_url", "image_url": {"url": "data:image/png;base64," + data}}
 
 
-def stream(port, messages, max_tokens, stamps=None):
-    """One streaming request: (ttft s, text, usage, timings); appends content stamps."""
-    body = json.dumps({"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                       "stream": True, "stream_options": {"include_usage": True}})
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
-    t0 = time.monotonic()
-    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    if resp.status != 200:
-        raise RuntimeError(f"status {resp.status}: {resp.read()[:300]!r}")
-    ttft, text, usage, timings = None, "", None, None
-    for raw in resp:
-        line = raw.decode("utf-8").strip()
-        if not line.startswith("data: ") or line == "data: [DONE]":
-            continue
-        event = json.loads(line[6:])
-        if event.get("usage"):
-            usage = event["usage"]
-            timings = event.get("timings")
-        for choice in event.get("choices", []):
-            piece = choice.get("delta", {}).get("content")
-            if piece:
-                now = time.monotonic()
-                if ttft is None:
-                    ttft = now - t0
-                text += piece
-                if stamps is not None:
-                    stamps.append(now)
-    conn.close()
-    return ttft, text, usage, timings
-
-
 def conversation(port, image, first_tokens):
     """The first question and a follow-up; returns (ttft first, ttft follow-up, cached)."""
     turn1 = [{"role": "user", "content": [image_part(image), {"type": "text", "text": "Describe this image."}]}]
-    ttft1, answer, _, _ = stream(port, turn1, first_tokens)
-    turn2 = turn1 + [{"role": "assistant", "content": answer},
+    first = serve_client.stream_chat(port, turn1, first_tokens)
+    turn2 = turn1 + [{"role": "assistant", "content": first.text},
                      {"role": "user", "content": "What is in its top left corner? Answer briefly."}]
-    ttft2, _, usage, _ = stream(port, turn2, 1)
+    follow = serve_client.stream_chat(port, turn2, 1)
+    usage = follow.usage
     cached = usage.get("prompt_tokens_details", {}).get("cached_tokens", 0) if usage else 0
-    return ttft1, ttft2, cached, usage["prompt_tokens"] if usage else 0
+    return first.ttft, follow.ttft, cached, usage["prompt_tokens"] if usage else 0
 
 
 def ttft_table(args):
@@ -113,7 +62,7 @@ def ttft_table(args):
                 try:
                     t1, t2, cached, prompt = conversation(port, image, args.first_tokens)
                 finally:
-                    stop_server(proc)
+                    serve_client.stop_server(proc)
                 firsts.append(t1)
                 follows.append(t2)
             rows.append((label, os.path.basename(image), firsts, follows, cached, prompt))
@@ -130,7 +79,7 @@ def arrival(args, chunked):
     proc, port = start_server(args, ["--parallel", "5", "--chunked-prefill", "true" if chunked else "false"])
     try:
         stamps = [[] for _ in range(4)]
-        threads = [threading.Thread(target=stream, args=(port, [{"role": "user", "content":
+        threads = [threading.Thread(target=serve_client.stream_chat, args=(port, [{"role": "user", "content":
                    f"Count from {i} to 1000 in words, one number per line."}], args.stream_tokens, stamps[i]))
                    for i in range(4)]
         for t in threads:
@@ -139,12 +88,12 @@ def arrival(args, chunked):
             time.sleep(0.05)
         big = [{"role": "user", "content": [image_part(args.big_image), {"type": "text", "text": "Describe this image."}]}]
         t_arrive = time.monotonic()
-        ttft, _, _, _ = stream(port, big, 1)
+        ttft = serve_client.stream_chat(port, big, 1).ttft
         t_first = t_arrive + ttft
         for t in threads:
             t.join()
     finally:
-        stop_server(proc)
+        serve_client.stop_server(proc)
     before, during_gaps, during_tokens = [], [], 0
     for s in stamps:
         for a, b in zip(s, s[1:]):

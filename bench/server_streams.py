@@ -15,64 +15,22 @@ machine is shared; slower runs measure the neighbours). Standard library only.
     bench/server_streams.py -m /tmp/kantu-2b --threads 2 --streams 1,4,8 --max-tokens 32
 """
 import argparse
-import http.client
-import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 
+import serve_client
+
 
 def start_server(args, parallel):
-    cmd = [args.kantu, "serve", "-m", args.model, "--port", "0", "--threads", str(args.threads),
-           "--parallel", str(parallel), "--max-context", str(args.max_context)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    port = None
-    for line in proc.stdout:
-        event = json.loads(line)
-        if event.get("event") == "listening":
-            port = event["port"]
-        if event.get("event") == "ready":
-            break
-    else:
-        sys.exit("kantu serve exited before it was ready")
-    # Keep draining stdout so the server never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, port
+    return serve_client.start_server(args.kantu, args.model, args.threads,
+                                     ["--parallel", str(parallel), "--max-context", str(args.max_context)])
 
 
 def stream_request(port, prompt, max_tokens, out):
     """One streaming request; appends (content event timestamps, usage) to out."""
-    body = json.dumps({
-        "messages": [{"role": "user", "content": prompt}],
-        "max_tokens": max_tokens, "temperature": 0, "stream": True,
-        "stream_options": {"include_usage": True},
-    })
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    if resp.status != 200:
-        raise RuntimeError(f"status {resp.status}: {resp.read()[:300]!r}")
-    stamps, usage = [], None
-    for raw in resp:
-        line = raw.decode("utf-8").strip()
-        if not line.startswith("data: "):
-            continue
-        payload = line[6:]
-        if payload == "[DONE]":
-            break
-        event = json.loads(payload)
-        if "error" in event:
-            raise RuntimeError(event["error"])
-        if event.get("usage"):
-            usage = event["usage"]
-        choices = event.get("choices") or []
-        if choices and choices[0].get("delta", {}).get("content"):
-            stamps.append(time.monotonic())
-    conn.close()
-    out.append((stamps, usage))
+    r = serve_client.stream_chat(port, [{"role": "user", "content": prompt}], max_tokens, timeout=600)
+    out.append((r.stamps, r.usage))
 
 
 def run_round(port, n, max_tokens):
@@ -125,8 +83,7 @@ def main():
             runs = [run_round(port, n, args.max_tokens) for _ in range(args.repeat)]
             rows.append(max(runs, key=lambda r: r["agg_tok_s"]))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=120)
+        serve_client.stop_server(proc)
 
     load = os.getloadavg()
     print(f"model {args.model}, --threads {args.threads}, max_tokens {args.max_tokens}, "

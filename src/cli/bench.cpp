@@ -154,6 +154,7 @@ void add_bench_command(CLI::App& app) {
       mean.ttft_ms += t.ttft_ms / n;
       mean.total_ms += t.total_ms / n;
       mean.prompt_tokens = t.prompt_tokens;
+      mean.cached_tokens = t.cached_tokens;
       mean.generated_tokens = t.generated_tokens;
     }
     const double rss = peak_rss_mb();

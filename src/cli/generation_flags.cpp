@@ -1,7 +1,6 @@
 #include "cli/generation_flags.h"
 
 #include "cli/model_arg.h"
-#include "runtime/sampler.h"
 
 namespace kantu::cli {
 
@@ -42,19 +41,18 @@ std::unique_ptr<runtime::Engine> load_runtime_engine(const GenerationFlags& f) {
 runtime::LoopOptions loop_options(const GenerationFlags& f,
                                   const runtime::GenerationDefaults& d) {
   runtime::LoopOptions o;
-  o.sampling = d.sampling;
   o.stop_ids = d.stop_ids;
   o.max_new_tokens = f.n->count() ? f.max_new_tokens : d.max_new_tokens;
   o.stop_strings = f.stops;
-  runtime::SamplingParams& s = o.sampling;
-  if (f.temperature_opt->count()) s.temperature = f.temperature;
-  if (f.top_k_opt->count()) s.top_k = f.top_k;
-  if (f.top_p_opt->count()) s.top_p = f.top_p;
-  if (f.min_p_opt->count()) s.min_p = f.min_p;
-  if (f.rep_opt->count()) s.repetition_penalty = f.repetition_penalty;
-  if (f.presence_opt->count()) s.presence_penalty = f.presence_penalty;
-  s.seed = f.seed;
-  runtime::validate(s);
+  runtime::SamplingRequest given;
+  if (f.temperature_opt->count()) given.temperature = f.temperature;
+  if (f.top_k_opt->count()) given.top_k = f.top_k;
+  if (f.top_p_opt->count()) given.top_p = f.top_p;
+  if (f.min_p_opt->count()) given.min_p = f.min_p;
+  if (f.rep_opt->count()) given.repetition_penalty = f.repetition_penalty;
+  if (f.presence_opt->count()) given.presence_penalty = f.presence_penalty;
+  given.seed = f.seed;
+  o.sampling = runtime::sampling_params(d.sampling, given);
   return o;
 }
 

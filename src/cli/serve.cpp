@@ -86,7 +86,7 @@ void warm_up(server::Engine& engine) {
   server::ChatRequest req;
   req.messages.push_back({"user", {{server::ContentPart::Kind::kText, "Hi", 0}}});
   req.params.max_tokens = 2;
-  req.params.temperature = 0;
+  req.params.sampling.temperature = 0;
   Timer t;
   auto seq = engine.prepare(req);
   while (!seq->finished()) seq->step();

@@ -88,8 +88,15 @@ Json gguf_llava_config(const GgufFile& text, const GgufFile* mm, ModelFamily fam
                  {"text_config", t},
                  {"tie_word_embeddings", !text.has_tensor("output.weight")}};
   const int64_t image = token_id_or(text, "<image>", -1);
+  if (!mm && image < 0) {
+    // Nothing says LLaVA: no projector, and no place in the vocabulary for image features.
+    fail(ErrorKind::kUnsupported, text.path(), " is a text-only Llama model (general.architecture \"llama\", ",
+         "no <image> token in its vocabulary) and its vision projector (mmproj) is missing: kantu runs ",
+         "vision-language models. For LLaVA, pass the text model converted from a llava-hf checkpoint ",
+         "with -m and its mmproj file with --mmproj FILE");
+  }
   if (!mm) {
-    if (image >= 0) config["image_token_index"] = image;
+    config["image_token_index"] = image;
     return config;
   }
   if (image < 0) {

@@ -16,8 +16,10 @@ ModelFamily gguf_llava_family(const GgufFile& mmproj);
 
 // The config.json of the pair in llava-hf's layout (model_type "llava" / "llava_next",
 // text_config with every Llama size, vision_config of the CLIP blocks the file holds).
-// With an mmproj the vocabulary must have the "<image>" token (files converted from
-// llava-hf checkpoints do): Error(kUnsupported) otherwise.
+// The vocabulary must have the "<image>" token (files converted from llava-hf checkpoints
+// do): Error(kUnsupported) otherwise; without an mmproj such a file is a plain Llama text
+// model, and the error says so and how to pass an mmproj. A LLaVA text model without its
+// mmproj is a text-only LLaVA (no vision_config).
 Json gguf_llava_config(const GgufFile& text, const GgufFile* mmproj, ModelFamily family);
 
 // The mmproj's image settings as preprocessor_config.json keys: CLIPImageProcessor or

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "formats/json_fields.h"
+#include "formats/model_family.h"
 
 namespace kantu::llava {
 
@@ -153,11 +154,14 @@ std::vector<int64_t> Config::feature_indexes() const {
 Config parse_config(const Json& doc, const std::string& file) {
   const JsonFields f(doc, file);
   Config c;
-  const std::string model_type = f.string("model_type");
-  if (model_type != "llava" && model_type != "llava_next") {
-    fail(ErrorKind::kUnsupported, file, ": model_type \"", model_type, "\" is not LLaVA");
+  // The variant as the registry identifies it: model_type, else the model class that
+  // architectures names (LlavaConfig / LlavaNextConfig load a config without model_type).
+  const ModelFamily family = model_family_from_config(doc, file);
+  if (family != ModelFamily::kLlava && family != ModelFamily::kLlavaNext) {
+    fail(ErrorKind::kUnsupported, file, ": ", model_family_name(family), " (",
+         model_family_architecture(family), ") is not LLaVA");
   }
-  c.next = model_type == "llava_next";
+  c.next = family == ModelFamily::kLlavaNext;
   c.text = f.has("text_config") ? parse_text(f.object("text_config")) : TextConfig{};
   c.vision = f.has("vision_config") ? parse_vision(f.object("vision_config")) : default_vision();
   c.image_token_id = f.non_negative_int("image_token_index", c.image_token_id);

@@ -84,8 +84,11 @@ struct Config {
   int64_t projector_in() const { return vision.hidden_size * static_cast<int64_t>(feature_layers.size()); }
 };
 
-// Parses a config.json document (model_type "llava" or "llava_next"); `file` names it in
-// errors. Missing sizes take the defaults above; mistyped or inconsistent fields are
+// Parses a config.json document of LLaVA-1.5 or NeXT, identified as the registry does
+// (model_type "llava" / "llava_next", else architectures' LlavaForConditionalGeneration /
+// LlavaNextForConditionalGeneration: formats/model_family.h); `file` names it in errors.
+// text_config without model_type is Llama's, vision_config without one CLIP's, as in
+// transformers. Missing sizes take the defaults above; mistyped or inconsistent fields are
 // Error(kCorrupt) naming the field; what kantu cannot run (another vision tower or text
 // model, RoPE scaling) is Error(kUnsupported) saying which.
 Config parse_config(const Json& doc, const std::string& file);

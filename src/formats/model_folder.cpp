@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
-#include "formats/clip_preprocessor_config.h"
 #include "formats/json_fields.h"
 
 namespace kantu {
@@ -67,15 +66,9 @@ ModelFolder ModelFolder::open(const std::string& dir_in, const Options& options)
   }
   m.generation_ = load_generation_config(dir, m.config_, m.config_path_);
   m.preprocessor_path_ = dir + "/preprocessor_config.json";
-  if (file_exists(m.preprocessor_path_)) {
-    m.preprocessor_json_ = read_json_file(m.preprocessor_path_);
-    if (m.family_ == ModelFamily::kLlava || m.family_ == ModelFamily::kLlavaNext) {  // checks it
-      parse_clip_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_,
-                                     m.family_ == ModelFamily::kLlavaNext);
-    } else {
-      parse_preprocessor_config(m.preprocessor_json_, m.preprocessor_path_);
-    }
-  }
+  // Read here, parsed by the family (its image processor's keys and defaults): models/
+  // profile_of, which loading a model and every command that preprocesses go through.
+  if (file_exists(m.preprocessor_path_)) m.preprocessor_json_ = read_json_file(m.preprocessor_path_);
   m.video_preprocessor_ = load_video_preprocessor_config(dir);
   m.tokenizer_files_ = find_tokenizer_files(dir);
   if (options.load_weights) {

@@ -1,7 +1,10 @@
 // A Hugging Face model folder exactly as downloaded: config.json (family from
 // model_type or architectures), generation_config.json, preprocessor_config.json, the tokenizer and chat
 // template files, and the safetensors weights (one file or shards), memory-mapped.
-// Everything is validated on open; each failure names the file (and field or tensor).
+// What formats can check is validated on open (JSON syntax, the family, generation and
+// video settings, weight dtypes); each failure names the file (and field or tensor). The
+// family's own configs (config.json's sizes, preprocessor_config.json's processor keys)
+// are parsed and checked by the family in models/ (profile_of, Model::load).
 //
 // llama.cpp's GGUF pair (text model file + mmproj vision file) opens as the same object
 // (open_gguf, in gguf_model.cpp): config() is the config.json the metadata stands for,
@@ -73,7 +76,7 @@ class ModelFolder {
 
   const GenerationConfig& generation() const { return generation_; }
   // preprocessor_config.json as read (for GGUF: the mmproj's image settings in the same
-  // keys); null when absent. Families parse it over their processor defaults.
+  // keys); null when absent. Families parse and check it over their processor defaults.
   const Json& preprocessor_json() const { return preprocessor_json_; }
   const std::string& preprocessor_path() const { return preprocessor_path_; }
   const VideoPreprocessorConfig& video_preprocessor() const { return video_preprocessor_; }

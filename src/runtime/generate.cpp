@@ -38,6 +38,7 @@ class SequenceStepModel : public StepModel {
     const auto out = model_.decode(seq_, token);
     logits->assign(out.begin(), out.end());
   }
+  int64_t cached_tokens() const override { return prompt_.cached_tokens(); }
 
  private:
   models::Model& model_;
@@ -58,21 +59,6 @@ class StreamTextDecoder : public TokenTextDecoder {
 };
 
 }  // namespace
-
-GenerationDefaults generation_defaults(const GenerationConfig& config,
-                                       const std::vector<int32_t>& stop_ids) {
-  GenerationDefaults d;
-  d.stop_ids = stop_ids;
-  // Absent fields have the Hugging Face GenerationConfig defaults (formats/generation_config.h):
-  // greedy unless do_sample, temperature 1, top_k 50, top_p 1.
-  d.sampling.temperature = config.do_sample ? static_cast<float>(config.temperature) : 0.0f;
-  d.sampling.top_k = static_cast<int>(config.top_k);
-  d.sampling.top_p = static_cast<float>(config.top_p);
-  d.sampling.min_p = static_cast<float>(config.min_p);
-  d.sampling.repetition_penalty = static_cast<float>(config.repetition_penalty);
-  d.max_new_tokens = config.max_new_tokens.value_or(256);
-  return d;
-}
 
 std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
                                      const models::WeightOptions& weights,
@@ -205,7 +191,6 @@ GenerationResult Engine::generate_prepared(const PreparedPrompt& prompt,
   GenerationResult result =
       run_generation_loop(steps, prompt.ids, decoder, options, on_piece, image_ms);
   result.timings.image_ms = prompt.images.empty() ? 0 : image_ms;
-  result.timings.cached_tokens = cached.cached_tokens();
   cached.remember(result.ids);  // this turn, for the next one
   return result;
 }

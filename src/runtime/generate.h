@@ -16,19 +16,13 @@
 #include "image/image.h"
 #include "image/preprocess.h"
 #include "models/model.h"
+#include "runtime/generation_defaults.h"
 #include "runtime/generation_loop.h"
 #include "runtime/prefix_cache.h"
 #include "text/chat.h"
 #include "text/tokenizer.h"
 
 namespace kantu::runtime {
-
-// What generation_config.json says, as loop options: sampling defaults, stop ids.
-struct GenerationDefaults {
-  SamplingParams sampling;        // greedy when do_sample is false
-  std::vector<int32_t> stop_ids;  // the model's (Model::eos_ids)
-  int64_t max_new_tokens = 256;
-};
 
 // The images of a prompt, decoded; with the preprocessing result.
 struct PromptImage {
@@ -108,10 +102,5 @@ class Engine {
   std::shared_ptr<PrefixCache> prefix_cache_;
   std::string prefix_key_;  // prefix_model_key of the model as loaded
 };
-
-// A model's generation config (parsed and checked by formats) as loop defaults, stopping
-// on `stop_ids` (the model's eos ids, which its family decides).
-GenerationDefaults generation_defaults(const GenerationConfig& config,
-                                       const std::vector<int32_t>& stop_ids);
 
 }  // namespace kantu::runtime

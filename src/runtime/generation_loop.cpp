@@ -18,6 +18,11 @@ const char* finish_reason_name(FinishReason reason) {
   return "?";
 }
 
+double prefill_tokens_per_second(int64_t prompt_tokens, int64_t cached_tokens, double prefill_ms) {
+  const int64_t prefilled = prompt_tokens - std::clamp<int64_t>(cached_tokens, 0, prompt_tokens);
+  return prefilled > 0 && prefill_ms > 0 ? static_cast<double>(prefilled) * 1000.0 / prefill_ms : 0;
+}
+
 GenerationResult run_generation_loop(StepModel& model, std::span<const int32_t> prompt_ids,
                                      TokenTextDecoder& decoder, const LoopOptions& options,
                                      const PieceCallback& on_piece, double elapsed_before_ms) {
@@ -55,6 +60,7 @@ GenerationResult run_generation_loop(StepModel& model, std::span<const int32_t> 
     Timer phase;
     model.prefill(&logits);
     t.prefill_ms = phase.ms();
+    t.cached_tokens = model.cached_tokens();
     result.finish_reason = FinishReason::kLength;
     for (int64_t step = 0; step < limit; ++step) {
       if (step > 0) {
@@ -98,7 +104,7 @@ GenerationResult run_generation_loop(StepModel& model, std::span<const int32_t> 
   }
 
   t.generated_tokens = static_cast<int64_t>(result.ids.size());
-  t.prefill_tok_s = t.prefill_ms > 0 ? n_prompt * 1000.0 / t.prefill_ms : 0;
+  t.prefill_tok_s = prefill_tokens_per_second(n_prompt, t.cached_tokens, t.prefill_ms);
   t.decode_tok_s = t.decode_ms > 0 ? t.decode_steps * 1000.0 / t.decode_ms : 0;
   t.total_ms = elapsed_before_ms + total.ms();
   result.peak_rss_mb = peak_rss_mb();

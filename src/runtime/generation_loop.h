@@ -23,6 +23,8 @@ class StepModel {
   virtual void prefill(std::vector<float>* logits) = 0;
   // Appends `token` to the sequence; fills `logits` [vocab] for the next position.
   virtual void decode(int32_t token, std::vector<float>* logits) = 0;
+  // Prompt tokens a prefix cache supplied, which prefill() does not run (known before it).
+  virtual int64_t cached_tokens() const { return 0; }
 };
 
 // Token ids -> UTF-8 text, one token at a time; returns only complete characters
@@ -40,7 +42,7 @@ const char* finish_reason_name(FinishReason reason);  // "stop", "length", "canc
 struct Timings {
   double image_ms = 0;       // image decode + preprocess + vision tower (set by the caller)
   double prefill_ms = 0;
-  double prefill_tok_s = 0;  // prompt tokens / prefill time
+  double prefill_tok_s = 0;  // prefill_tokens_per_second(): prefilled (uncached) tokens / time
   double decode_ms = 0;      // all decode steps
   double decode_tok_s = 0;   // decode steps / decode time
   double ttft_ms = 0;        // request start -> first token sampled
@@ -67,6 +69,11 @@ struct LoopOptions {
   bool ignore_stop_ids = false;   // bench: always generate max_new_tokens
   int64_t max_context = 0;        // prompt + generated limit; 0 = none
 };
+
+// Prompt tokens prefilled per second: the tokens the prefill ran (a prefix cache's are
+// not run), over its time. 0 when there is nothing to measure (no time, or every token
+// cached). The one formula of run, chat, bench, eval and the server's `timings`.
+double prefill_tokens_per_second(int64_t prompt_tokens, int64_t cached_tokens, double prefill_ms);
 
 // Called once per generated token with the text released by that token (may be
 // empty); return false to cancel (finish reason kCancelled). May be empty.

@@ -176,29 +176,29 @@ ParsedChatRequest parse_chat_request(std::string_view body, const ChatRequestLim
     if (integer_field(*n, "n", 1, kMaxInt) != 1) bad("n", "must be 1 (one choice per request)");
   }
   if (auto v = j.find("temperature"); v != j.end() && !v->is_null()) {
-    p.temperature = static_cast<float>(number_field(*v, "temperature", 0, 2));
+    p.sampling.temperature = static_cast<float>(number_field(*v, "temperature", 0, 2));
   }
   if (auto v = j.find("top_p"); v != j.end() && !v->is_null()) {
-    p.top_p = static_cast<float>(number_field(*v, "top_p", 0, 1));
-    if (p.top_p <= 0) bad("top_p", "must be in (0, 1]");
+    p.sampling.top_p = static_cast<float>(number_field(*v, "top_p", 0, 1));
+    if (*p.sampling.top_p <= 0) bad("top_p", "must be in (0, 1]");
   }
   if (auto v = j.find("top_k"); v != j.end() && !v->is_null()) {
-    p.top_k = static_cast<int>(integer_field(*v, "top_k", 0, kMaxInt));
+    p.sampling.top_k = static_cast<int>(integer_field(*v, "top_k", 0, kMaxInt));
   }
   if (auto v = j.find("min_p"); v != j.end() && !v->is_null()) {
-    p.min_p = static_cast<float>(number_field(*v, "min_p", 0, 1));
+    p.sampling.min_p = static_cast<float>(number_field(*v, "min_p", 0, 1));
   }
   if (auto v = j.find("presence_penalty"); v != j.end() && !v->is_null()) {
-    p.presence_penalty = static_cast<float>(number_field(*v, "presence_penalty", -2, 2));
+    p.sampling.presence_penalty = static_cast<float>(number_field(*v, "presence_penalty", -2, 2));
   }
   if (auto v = j.find("repetition_penalty"); v != j.end() && !v->is_null()) {
-    p.repetition_penalty = static_cast<float>(number_field(*v, "repetition_penalty", 0, 10));
-    if (p.repetition_penalty <= 0) bad("repetition_penalty", "must be > 0");
+    p.sampling.repetition_penalty = static_cast<float>(number_field(*v, "repetition_penalty", 0, 10));
+    if (*p.sampling.repetition_penalty <= 0) bad("repetition_penalty", "must be > 0");
   }
   if (auto v = j.find("seed"); v != j.end() && !v->is_null()) {
     if (!v->is_number_integer() && !v->is_number_unsigned()) bad("seed", "must be an integer");
-    p.seed = v->is_number_unsigned() ? v->get<uint64_t>()
-                                     : static_cast<uint64_t>(v->get<int64_t>());
+    p.sampling.seed = v->is_number_unsigned() ? v->get<uint64_t>()
+                                              : static_cast<uint64_t>(v->get<int64_t>());
   }
   if (auto v = j.find("stop"); v != j.end() && !v->is_null()) {
     if (v->is_string()) {

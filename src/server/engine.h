@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "runtime/generation_defaults.h"
 
 namespace kantu::runtime {
 class PrefixCache;
@@ -41,13 +42,8 @@ struct ChatMessage {
 
 struct GenerationParams {
   int max_tokens = 0;  // 0 = as many as fit in the context (capped by the engine default)
-  float temperature = 0.7f;
-  float top_p = 0.8f;
-  int top_k = 20;
-  float min_p = 0.0f;
-  float presence_penalty = 0.0f;
-  float repetition_penalty = 1.0f;
-  uint64_t seed = 0;
+  // What the request gives; the rest is the model's generation_config.json (as for `run`).
+  runtime::SamplingRequest sampling;
   std::vector<std::string> stop;  // stop strings, not included in the answer
   int64_t min_pixels = 0;         // per-request image budget; 0 = the model's default
   int64_t max_pixels = 0;

@@ -3,15 +3,50 @@
 #include "runtime/prefix_cache.h"
 #include "server/memory_budget.h"
 
+#include <initializer_list>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 namespace kantu::server {
 
 namespace {
+
 const char* stage_name(int s) {
   static const char* names[kNumStages] = {"queue", "image_encode", "prefill", "decode", "total"};
   return names[s];
 }
+
+// The Prometheus text format's pieces: a family's HELP and TYPE lines, then its samples
+// ("name{labels} value"; no braces without labels).
+void family(std::ostream& o, std::string_view name, std::string_view type, std::string_view help) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+template <typename Value>
+void sample(std::ostream& o, std::string_view name, std::string_view labels, const Value& value) {
+  o << name;
+  if (!labels.empty()) o << "{" << labels << "}";
+  o << " " << value << "\n";
+}
+
+// A counter or gauge family with one sample, or one per label set.
+template <typename Value>
+void counter(std::ostream& o, std::string_view name, std::string_view help, const Value& value) {
+  family(o, name, "counter", help);
+  sample(o, name, "", value);
+}
+void counter(std::ostream& o, std::string_view name, std::string_view help,
+             std::initializer_list<std::pair<std::string_view, int64_t>> samples) {
+  family(o, name, "counter", help);
+  for (const auto& [labels, value] : samples) sample(o, name, labels, value);
+}
+template <typename Value>
+void gauge(std::ostream& o, std::string_view name, std::string_view help, const Value& value) {
+  family(o, name, "gauge", help);
+  sample(o, name, "", value);
+}
+
 }  // namespace
 
 void Metrics::count_request(const std::string& endpoint, int status) {
@@ -71,102 +106,69 @@ std::string Metrics::prefix_cache_text() const {
   if (!prefix_cache_) return "";
   const runtime::PrefixCacheStats s = prefix_cache_->stats();
   std::ostringstream o;
-  o << "# HELP kantu_prefix_cache_lookups_total Prefix KV cache lookups: a hit reused at least one token.\n"
-       "# TYPE kantu_prefix_cache_lookups_total counter\n"
-    << "kantu_prefix_cache_lookups_total{result=\"hit\"} " << s.hits << "\n"
-    << "kantu_prefix_cache_lookups_total{result=\"miss\"} " << s.misses << "\n"
-    << "# HELP kantu_prefix_cache_hit_tokens_total Prompt tokens taken from the prefix KV cache.\n"
-       "# TYPE kantu_prefix_cache_hit_tokens_total counter\n"
-    << "kantu_prefix_cache_hit_tokens_total " << s.hit_tokens << "\n"
-    << "# HELP kantu_prefix_cache_evictions_total KV blocks the prefix cache let go for room.\n"
-       "# TYPE kantu_prefix_cache_evictions_total counter\n"
-    << "kantu_prefix_cache_evictions_total " << s.evictions << "\n"
-    << "# HELP kantu_prefix_cache_bytes KV bytes the prefix cache holds.\n"
-       "# TYPE kantu_prefix_cache_bytes gauge\n"
-    << "kantu_prefix_cache_bytes " << s.bytes << "\n"
-    << "# HELP kantu_prefix_cache_budget_bytes The prefix cache's bound (--kv-cache-mb).\n"
-       "# TYPE kantu_prefix_cache_budget_bytes gauge\n"
-    << "kantu_prefix_cache_budget_bytes " << s.budget << "\n"
-    << "# HELP kantu_prefix_cache_blocks KV blocks the prefix cache holds.\n"
-       "# TYPE kantu_prefix_cache_blocks gauge\n"
-    << "kantu_prefix_cache_blocks " << s.blocks << "\n";
+  counter(o, "kantu_prefix_cache_lookups_total",
+          "Prefix KV cache lookups: a hit reused at least one token.",
+          {{"result=\"hit\"", s.hits}, {"result=\"miss\"", s.misses}});
+  counter(o, "kantu_prefix_cache_hit_tokens_total", "Prompt tokens taken from the prefix KV cache.",
+          s.hit_tokens);
+  counter(o, "kantu_prefix_cache_evictions_total", "KV blocks the prefix cache let go for room.",
+          s.evictions);
+  gauge(o, "kantu_prefix_cache_bytes", "KV bytes the prefix cache holds.", s.bytes);
+  gauge(o, "kantu_prefix_cache_budget_bytes", "The prefix cache's bound (--kv-cache-mb).", s.budget);
+  gauge(o, "kantu_prefix_cache_blocks", "KV blocks the prefix cache holds.", s.blocks);
   return o.str();
 }
 
 std::string Metrics::memory_text() const {
   if (!memory_) return "";
   std::ostringstream o;
-  o << "# HELP kantu_memory_limit_bytes The memory plan's total (--max-memory-mb).\n"
-       "# TYPE kantu_memory_limit_bytes gauge\n"
-    << "kantu_memory_limit_bytes " << memory_->limit() << "\n"
-    << "# HELP kantu_memory_fixed_bytes Planned for the model, its buffers, caches and request bodies.\n"
-       "# TYPE kantu_memory_fixed_bytes gauge\n"
-    << "kantu_memory_fixed_bytes " << memory_->fixed() << "\n"
-    << "# HELP kantu_memory_reserved_bytes Reserved by the requests being served.\n"
-       "# TYPE kantu_memory_reserved_bytes gauge\n"
-    << "kantu_memory_reserved_bytes " << memory_->reserved() << "\n"
-    << "# HELP kantu_memory_waits_total Requests that waited for memory.\n"
-       "# TYPE kantu_memory_waits_total counter\n"
-    << "kantu_memory_waits_total " << memory_->waited() << "\n"
-    << "# HELP kantu_memory_refused_total Requests refused for memory (503 or 413).\n"
-       "# TYPE kantu_memory_refused_total counter\n"
-    << "kantu_memory_refused_total " << memory_->refused() << "\n";
+  gauge(o, "kantu_memory_limit_bytes", "The memory plan's total (--max-memory-mb).", memory_->limit());
+  gauge(o, "kantu_memory_fixed_bytes", "Planned for the model, its buffers, caches and request bodies.",
+        memory_->fixed());
+  gauge(o, "kantu_memory_reserved_bytes", "Reserved by the requests being served.", memory_->reserved());
+  counter(o, "kantu_memory_waits_total", "Requests that waited for memory.", memory_->waited());
+  counter(o, "kantu_memory_refused_total", "Requests refused for memory (503 or 413).", memory_->refused());
   return o.str();
 }
 
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
-  o << "# HELP kantu_requests_total HTTP requests by endpoint and status code.\n"
-       "# TYPE kantu_requests_total counter\n";
+  family(o, "kantu_requests_total", "counter", "HTTP requests by endpoint and status code.");
   for (const auto& [key, n] : requests_) {
-    o << "kantu_requests_total{endpoint=\"" << key.first << "\",status=\"" << key.second
-      << "\"} " << n << "\n";
+    sample(o, "kantu_requests_total",
+           "endpoint=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"", n);
   }
-  o << "# HELP kantu_queue_depth Requests waiting for the engine.\n"
-       "# TYPE kantu_queue_depth gauge\n"
-    << "kantu_queue_depth " << waiting_ << "\n"
-    << "# HELP kantu_active_sequences Sequences being generated.\n"
-       "# TYPE kantu_active_sequences gauge\n"
-    << "kantu_active_sequences " << active_ << "\n"
-    << "# HELP kantu_cancelled_sequences_total Sequences dropped because their client left.\n"
-       "# TYPE kantu_cancelled_sequences_total counter\n"
-    << "kantu_cancelled_sequences_total " << cancelled_ << "\n"
-    << "# HELP kantu_decode_batches_total Batched decode steps (one pass over the weights each).\n"
-       "# TYPE kantu_decode_batches_total counter\n"
-    << "kantu_decode_batches_total " << decode_batches_ << "\n"
-    << "# HELP kantu_decode_batch_sequences_total Sequences advanced by batched decode steps (/ batches = mean batch size).\n"
-       "# TYPE kantu_decode_batch_sequences_total counter\n"
-    << "kantu_decode_batch_sequences_total " << decode_batch_sequences_ << "\n"
-    << "# HELP kantu_prompt_tokens_total Prompt tokens processed (prefill).\n"
-       "# TYPE kantu_prompt_tokens_total counter\n"
-    << "kantu_prompt_tokens_total " << prompt_tokens_ << "\n"
-    << "# HELP kantu_completion_tokens_total Tokens generated.\n"
-       "# TYPE kantu_completion_tokens_total counter\n"
-    << "kantu_completion_tokens_total " << completion_tokens_ << "\n"
-    << "# HELP kantu_image_cache_total Image-embedding cache lookups.\n"
-       "# TYPE kantu_image_cache_total counter\n"
-    << "kantu_image_cache_total{result=\"hit\"} " << cache_hits_ << "\n"
-    << "kantu_image_cache_total{result=\"miss\"} " << cache_misses_ << "\n"
-    << memory_text()
-    << prefix_cache_text()
-    << "# HELP kantu_stage_seconds Latency of each request stage.\n"
-       "# TYPE kantu_stage_seconds histogram\n";
+  gauge(o, "kantu_queue_depth", "Requests waiting for the engine.", waiting_);
+  gauge(o, "kantu_active_sequences", "Sequences being generated.", active_);
+  counter(o, "kantu_cancelled_sequences_total", "Sequences dropped because their client left.", cancelled_);
+  counter(o, "kantu_decode_batches_total", "Batched decode steps (one pass over the weights each).",
+          decode_batches_);
+  counter(o, "kantu_decode_batch_sequences_total",
+          "Sequences advanced by batched decode steps (/ batches = mean batch size).",
+          decode_batch_sequences_);
+  counter(o, "kantu_prompt_tokens_total", "Prompt tokens processed (prefill).", prompt_tokens_);
+  counter(o, "kantu_completion_tokens_total", "Tokens generated.", completion_tokens_);
+  counter(o, "kantu_image_cache_total", "Image-embedding cache lookups.",
+          {{"result=\"hit\"", cache_hits_}, {"result=\"miss\"", cache_misses_}});
+  o << memory_text() << prefix_cache_text();
+  family(o, "kantu_stage_seconds", "histogram", "Latency of each request stage.");
   for (int s = 0; s < kNumStages; ++s) {
     const Histogram& h = stages_[s];
+    const std::string stage = std::string("stage=\"") + stage_name(s) + "\"";
     uint64_t cumulative = 0;
     for (size_t b = 0; b <= kBuckets.size(); ++b) {
       cumulative += h.counts[b];
-      o << "kantu_stage_seconds_bucket{stage=\"" << stage_name(s) << "\",le=\"";
+      std::ostringstream le;
       if (b < kBuckets.size()) {
-        o << kBuckets[b];
+        le << kBuckets[b];
       } else {
-        o << "+Inf";
+        le << "+Inf";
       }
-      o << "\"} " << cumulative << "\n";
+      sample(o, "kantu_stage_seconds_bucket", stage + ",le=\"" + le.str() + "\"", cumulative);
     }
-    o << "kantu_stage_seconds_sum{stage=\"" << stage_name(s) << "\"} " << h.sum << "\n";
-    o << "kantu_stage_seconds_count{stage=\"" << stage_name(s) << "\"} " << h.count << "\n";
+    sample(o, "kantu_stage_seconds_sum", stage, h.sum);
+    sample(o, "kantu_stage_seconds_count", stage, h.count);
   }
   return o.str();
 }

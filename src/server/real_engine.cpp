@@ -43,6 +43,7 @@ struct Shared {
   RealEngineOptions options;
   int64_t context = 0;
   std::string model_id;
+  runtime::GenerationDefaults defaults;  // generation_config.json: what a request leaves out
   LruCache<models::VisionOutput> cache;
   std::shared_ptr<runtime::PrefixCache> prefix;  // keys and values of earlier requests
   std::string prefix_key;                        // this model's in it
@@ -300,15 +301,7 @@ class RealEngine : public Engine {
 
   std::unique_ptr<Sequence> prepare(const ChatRequest& request) override {
     const GenerationParams& p = request.params;
-    runtime::SamplingParams sampling;
-    sampling.temperature = p.temperature;
-    sampling.top_k = p.top_k;
-    sampling.top_p = p.top_p;
-    sampling.min_p = p.min_p;
-    sampling.presence_penalty = p.presence_penalty;
-    sampling.repetition_penalty = p.repetition_penalty;
-    sampling.seed = p.seed;
-    runtime::validate(sampling);
+    const runtime::SamplingParams sampling = runtime::sampling_params(s_->defaults.sampling, p.sampling);
 
     // Images: decode and size them now, so a bad image is a 4xx before queuing.
     if (!request.images.empty() && !s_->model->has_vision()) {
@@ -452,7 +445,9 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
                                          const RealEngineOptions& options) {
   ModelFolder folder = ModelFolder::open_any(model_dir, options.mmproj, {});
   auto shared = std::make_unique<Shared>(text::Tokenizer::load(folder), options);
+  const GenerationConfig generation = folder.generation();
   shared->model = models::Model::load(std::move(folder), {options.threads, options.weights});
+  shared->defaults = runtime::generation_defaults(generation, shared->model->eos_ids());
   const models::ModelProfile& profile = shared->model->profile();
   shared->chat = profile.chat;
   if (!shared->chat) fail(profile.chat_error_kind, profile.chat_error);

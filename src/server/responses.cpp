@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/json.h"
+#include "runtime/generation_loop.h"
 
 namespace kantu::server {
 
@@ -29,7 +30,7 @@ Json timings_json(const SequenceStats& s, double queue_ms) {
           {"cached", s.image_cached},
           {"cached_tokens", s.cached_tokens},
           {"prefill_ms", s.prefill_ms},
-          {"prefill_tok_s", per_second(s.prompt_tokens, s.prefill_ms)},
+          {"prefill_tok_s", runtime::prefill_tokens_per_second(s.prompt_tokens, s.cached_tokens, s.prefill_ms)},
           {"decode_ms", s.decode_ms},
           {"decode_tok_s", per_second(decoded, s.decode_ms)}};
 }

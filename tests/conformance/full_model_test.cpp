@@ -26,54 +26,34 @@ using models::GridTHW;
 constexpr double kTol = 1e-4;
 constexpr double kTieMargin = 1e-4;
 
-struct Case {
-  std::string model, name;  // model: "tiny-a" (Qwen3-VL) or "<family>/<model>"
-  // Where image pixel_values come from: a vision golden holding the same image (checked
-  // by file name), or "" for kantu's own preprocessing of the case's images.
+// A golden case; its image pixel_values come from a vision golden holding the same image
+// (checked by file name), or, with pixels_from "", from kantu's own preprocessing of the
+// case's images.
+struct Case : test::GoldenCase {
   std::string pixels_from;
 };
 
-std::string test_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + info.param.name;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
-}
-
-class FullModelGolden : public ::testing::TestWithParam<Case> {
+class FullModelGolden : public test::FullModelGoldenTest<Case> {
  protected:
   void SetUp() override {
+    test::FullModelGoldenTest<Case>::SetUp();
     const Case& c = GetParam();
     model_ = &test::cached_model(c.model);
-    golden_ = std::make_unique<SafetensorsFile>(SafetensorsFile::open(
-        test::golden_path(c.model, "full_model/" + c.name + ".safetensors")));
-    meta_ = read_json_file(test::golden_path(c.model, "full_model/" + c.name + ".json"));
-    for (int64_t id : test::to_i64(golden_->get("input_ids"))) ids_.push_back(int32_t(id));
-    std::vector<models::GridTHW> grids;
-    if (golden_->has("image_grid_thw")) {
-      std::vector<int64_t> thw = test::to_i64(golden_->get("image_grid_thw"));
-      for (size_t i = 0; i + 2 < thw.size(); i += 3) grids.push_back({thw[i], thw[i + 1], thw[i + 2]});
-    }
-    if (grids.empty()) return;
+    if (grids_.empty()) return;
     std::vector<models::VisualInput> inputs;
     if (!c.pixels_from.empty()) {
-      Json vmeta = read_json_file(test::golden_path(c.model, "vision/vision.json"));
-      ASSERT_EQ(vmeta.at(c.pixels_from).at("images"), meta_.at("images"))
+      const test::VisionGoldenFile vg = test::load_vision_golden(c.model, c.pixels_from);
+      ASSERT_EQ(vg.meta.at("images"), meta_.at("images"))
           << "the vision golden holds a different image";
-      auto vg = SafetensorsFile::open(
-          test::golden_path(c.model, "vision/" + c.pixels_from + ".safetensors"));
-      images_.push_back({to_f32(vg.get("pixel_values")), grids.at(0)});
+      images_.push_back({to_f32(vg.tensors.get("pixel_values")), grids_.at(0)});
     } else {
-      for (const auto& entry : meta_.at("images")) {
-        images_.push_back(test::preprocess_test_image(entry.get<std::string>(), c.model));
-      }
+      images_ = test::golden_images(meta_, c.model);
     }
-    ASSERT_EQ(images_.size(), grids.size());
-    for (size_t i = 0; i < grids.size(); ++i) {
-      ASSERT_EQ(images_[i].grid.patches(), grids[i].patches()) << "image " << i;
-      ASSERT_EQ(images_[i].grid.h, grids[i].h) << "image " << i;
-      inputs.push_back({images_[i].pixel_values.data(), grids[i]});
+    ASSERT_EQ(images_.size(), grids_.size());
+    for (size_t i = 0; i < grids_.size(); ++i) {
+      ASSERT_EQ(images_[i].grid.patches(), grids_[i].patches()) << "image " << i;
+      ASSERT_EQ(images_[i].grid.h, grids_[i].h) << "image " << i;
+      inputs.push_back({images_[i].pixel_values.data(), grids_[i]});
     }
     vision_ = model_->encode_images(inputs);
     has_vision_ = true;
@@ -85,9 +65,6 @@ class FullModelGolden : public ::testing::TestWithParam<Case> {
   }
 
   models::Model* model_ = nullptr;
-  std::unique_ptr<SafetensorsFile> golden_;
-  Json meta_;
-  std::vector<int32_t> ids_;
   std::vector<test::TestImage> images_;
   models::VisionOutput vision_;
   bool has_vision_ = false;
@@ -102,33 +79,33 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
   model_->prefill(*seq, ids_, vision_list(), {.all_logits = &all_logits, .dumps = &dumps});
 
   // The image embeddings, where the golden keeps them (all images concatenated).
-  if (golden_->has("image_embeds")) {
+  if (golden_.has("image_embeds")) {
     test::expect_close("image_embeds", {vision_.n_tokens, vision_.hidden}, vision_.embeds,
-                       golden_->get("image_embeds"), kTol);
+                       golden_.get("image_embeds"), kTol);
   }
 
   // 3-D positions [3, 1, L] and rope delta.
-  std::vector<int64_t> want_pos = test::to_i64(golden_->get("position_ids"));
+  std::vector<int64_t> want_pos = test::to_i64(golden_.get("position_ids"));
   const auto& got_pos = dumps.at("text.position_ids").data;
   ASSERT_EQ(want_pos.size(), got_pos.size());
   for (size_t i = 0; i < want_pos.size(); ++i) {
     ASSERT_EQ(int64_t(got_pos[i]), want_pos[i]) << "position_ids axis " << i / L << " token "
                                                 << i % L;
   }
-  EXPECT_EQ(seq->rope_delta(), test::to_i64(golden_->get("rope_deltas")).at(0));
+  EXPECT_EQ(seq->rope_delta(), test::to_i64(golden_.get("rope_deltas")).at(0));
   EXPECT_EQ(seq->length(), L);
 
   // Per-layer hidden states (cases that carry them). transformers 4.57's Qwen2/2.5-VL
   // text model ends hidden_states with the final norm's output, Qwen3-VL's with the last
   // layer's; their goldens say layer_output where Qwen3-VL's say _pre_deepstack.
   int64_t last = -1;
-  for (const auto& [name, view] : golden_->tensors()) {
+  for (const auto& [name, view] : golden_.tensors()) {
     if (name.rfind("hf_hidden_states.", 0) == 0) last = std::max<int64_t>(last, std::stoll(name.substr(17)));
   }
   const std::string last_hidden = "hf_hidden_states." + std::to_string(last);
   const bool normed_last = model_->family() != "qwen3_vl";
   int checked = 0;
-  for (const auto& [name, view] : golden_->tensors()) {
+  for (const auto& [name, view] : golden_.tensors()) {
     std::string ours;
     if (name == last_hidden && normed_last) {
       ours = "text.final_norm";
@@ -146,13 +123,13 @@ TEST_P(FullModelGolden, PrefillMatchesPositionsHiddenStatesAndLogits) {
     test::expect_close(name, dumps.at(ours).shape, dumps.at(ours).data, view, kTol);
     ++checked;
   }
-  if (meta_.at("tensors").contains("hf_hidden_states.0") || golden_->has("layer_input.0")) {
+  if (meta_.at("tensors").contains("hf_hidden_states.0") || golden_.has("layer_input.0")) {
     EXPECT_GT(checked, 0);
   }
 
   // Logits at the golden positions.
-  std::vector<int64_t> positions = test::to_i64(golden_->get("logits_positions"));
-  const TensorView& want = golden_->get("logits");
+  std::vector<int64_t> positions = test::to_i64(golden_.get("logits_positions"));
+  const TensorView& want = golden_.get("logits");
   ASSERT_EQ(want.shape, (std::vector<int64_t>{int64_t(positions.size()), V}));
   for (size_t i = 0; i < positions.size(); ++i) {
     ASSERT_LT(positions[i], L);
@@ -193,7 +170,7 @@ TEST_P(FullModelGolden, GreedyGenerationMatches) {
   ASSERT_EQ(want_ids.size(), margins.size());
   // Some goldens drop the step logits (step 0 equals the last prompt row, checked above).
   const TensorView* step_logits =
-      golden_->has("generate_step_logits") ? &golden_->get("generate_step_logits") : nullptr;
+      golden_.has("generate_step_logits") ? &golden_.get("generate_step_logits") : nullptr;
   const int64_t n_step_logits = step_logits ? step_logits->shape.at(0) : 0;
 
   auto seq = model_->new_sequence(L + int64_t(want_ids.size()) + 1);
@@ -218,28 +195,28 @@ TEST_P(FullModelGolden, GreedyGenerationMatches) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Qwen3VL, FullModelGolden,
-                         ::testing::Values(Case{"tiny-a", "text_only", ""},
-                                           Case{"tiny-a", "one_image", "square_224x224"},
-                                           Case{"tiny-a", "two_images", ""},
-                                           Case{"tiny-a", "image_multiturn", ""},
-                                           Case{"tiny-c", "text_only", ""},
-                                           Case{"tiny-c", "img_256x256", ""},
-                                           Case{"tiny-c", "img_288x352", ""},
-                                           Case{"tiny-c", "img_384x256", ""}),
-                         test_name);
+                         ::testing::Values(Case{{"tiny-a", "text_only"}, ""},
+                                           Case{{"tiny-a", "one_image"}, "square_224x224"},
+                                           Case{{"tiny-a", "two_images"}, ""},
+                                           Case{{"tiny-a", "image_multiturn"}, ""},
+                                           Case{{"tiny-c", "text_only"}, ""},
+                                           Case{{"tiny-c", "img_256x256"}, ""},
+                                           Case{{"tiny-c", "img_288x352"}, ""},
+                                           Case{{"tiny-c", "img_384x256"}, ""}),
+                         test::case_name<Case>);
 
 INSTANTIATE_TEST_SUITE_P(Qwen25VL, FullModelGolden,
-                         ::testing::Values(Case{"qwen25vl/tiny-a", "text_only", ""},
-                                           Case{"qwen25vl/tiny-a", "one_image", ""},
-                                           Case{"qwen25vl/tiny-a", "two_images", ""},
-                                           Case{"qwen25vl/tiny-a", "image_multiturn", ""}),
-                         test_name);
+                         ::testing::Values(Case{{"qwen25vl/tiny-a", "text_only"}, ""},
+                                           Case{{"qwen25vl/tiny-a", "one_image"}, ""},
+                                           Case{{"qwen25vl/tiny-a", "two_images"}, ""},
+                                           Case{{"qwen25vl/tiny-a", "image_multiturn"}, ""}),
+                         test::case_name<Case>);
 
 INSTANTIATE_TEST_SUITE_P(Qwen2VL, FullModelGolden,
-                         ::testing::Values(Case{"qwen2vl/tiny-a", "text_only", ""},
-                                           Case{"qwen2vl/tiny-a", "one_image", ""},
-                                           Case{"qwen2vl/tiny-a", "two_images", ""}),
-                         test_name);
+                         ::testing::Values(Case{{"qwen2vl/tiny-a", "text_only"}, ""},
+                                           Case{{"qwen2vl/tiny-a", "one_image"}, ""},
+                                           Case{{"qwen2vl/tiny-a", "two_images"}, ""}),
+                         test::case_name<Case>);
 
 }  // namespace
 }  // namespace kantu

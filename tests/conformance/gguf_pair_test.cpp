@@ -55,11 +55,7 @@ struct Case {
 };
 
 std::string test_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + dtype_name(info.param.weights);
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
+  return test::param_name({info.param.model, dtype_name(info.param.weights)});
 }
 
 // One GGUF pair per (model, dtype), written once per test binary.
@@ -90,17 +86,11 @@ struct Prompt {
   std::vector<test::TestImage> images;
 };
 
+Prompt golden_prompt(const test::FullModelGoldenFile& golden, const std::string& model) {
+  return {golden.ids, test::golden_images(golden.meta, model)};
+}
 Prompt golden_prompt(const std::string& model, const std::string& name) {
-  Prompt p;
-  const auto golden = SafetensorsFile::open(test::golden_path(model, "full_model/" + name + ".safetensors"));
-  for (int64_t id : test::to_i64(golden.get("input_ids"))) p.ids.push_back(int32_t(id));
-  const Json meta = read_json_file(test::golden_path(model, "full_model/" + name + ".json"));
-  if (meta.contains("images")) {
-    for (const auto& entry : meta.at("images")) {
-      p.images.push_back(test::preprocess_test_image(entry.get<std::string>(), model));
-    }
-  }
-  return p;
+  return golden_prompt(test::load_full_model_golden(model, name), model);
 }
 
 struct Outputs {
@@ -255,26 +245,17 @@ INSTANTIATE_TEST_SUITE_P(Qwen2Families, GgufPair,
 // The Qwen2/2.5-VL pairs against the transformers goldens directly (their folders are
 // checked the same way in full_model_test.cpp): logits at the golden positions within
 // 1e-4 row-relative and the golden's greedy ids.
-struct GoldenCase {
-  std::string model, name;
-};
-
-std::string golden_case_name(const ::testing::TestParamInfo<GoldenCase>& p) {
-  std::string s = p.param.model + "_" + p.param.name;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
-}
+using test::GoldenCase;
 
 class GgufPairGolden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GgufPairGolden, LogitsAndGreedyIdsMatchTransformers) {
   const GoldenCase& g = GetParam();
   models::Model& m = gguf_model({g.model, DType::kBF16});
-  const Prompt p = golden_prompt(g.model, g.name);
-  const auto golden = SafetensorsFile::open(test::golden_path(g.model, "full_model/" + g.name + ".safetensors"));
-  const Json meta = read_json_file(test::golden_path(g.model, "full_model/" + g.name + ".json"));
+  const test::FullModelGoldenFile file = test::load_full_model_golden(g.model, g.name);
+  const SafetensorsFile& golden = file.tensors;
+  const Json& meta = file.meta;
+  const Prompt p = golden_prompt(file, g.model);
   const Outputs got = run(m, p);
   const int64_t V = m.vocab_size();
   const std::vector<int64_t> positions = test::to_i64(golden.get("logits_positions"));
@@ -298,7 +279,7 @@ INSTANTIATE_TEST_SUITE_P(Qwen2Families, GgufPairGolden,
                                            GoldenCase{"qwen25vl/tiny-a", "one_image"},
                                            GoldenCase{"qwen25vl/tiny-a", "image_multiturn"},
                                            GoldenCase{"qwen2vl/tiny-a", "two_images"}),
-                         golden_case_name);
+                         test::case_name<GoldenCase>);
 
 // ---- what a broken or mismatched pair gives ----
 

@@ -5,14 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json.h"
 #include "core/tensor.h"
 #include "formats/safetensors.h"
+#include "models/model.h"
 #include "support/testdata.h"
 
 namespace kantu::test {
@@ -28,6 +32,12 @@ inline std::string model_path(const std::string& model) {
   const size_t slash = model.find('/');
   if (slash == std::string::npos) return testdata("models/qwen3vl-" + model);
   return testdata("models/" + model.substr(0, slash) + "-" + model.substr(slash + 1));
+}
+
+// A golden's image entry ("model_sq_224x224.png" or "images/img_256x256.png", both
+// relative to the shared images/ folder) as a path.
+inline std::string test_image_path(const std::string& entry) {
+  return testdata(entry.rfind("images/", 0) == 0 ? entry : "images/" + entry);
 }
 
 inline std::vector<int64_t> to_i64(const TensorView& t) {
@@ -74,6 +84,95 @@ inline void expect_close(const std::string& what, const std::vector<int64_t>& sh
 
 inline int64_t argmax(const float* x, int64_t n) {
   return std::max_element(x, x + n) - x;
+}
+
+// One golden case: the model ("tiny-a" or "<family>/<model>", as golden_path takes it)
+// and the case's name (a full_model or vision golden).
+struct GoldenCase {
+  std::string model, name;
+};
+
+// A parameterized test's name from its parts: joined with '_', every character gtest
+// does not allow ('/', '-', '.') made '_'.
+inline std::string param_name(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (std::string_view part : parts) {
+    if (!s.empty()) s += '_';
+    s += part;
+  }
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+// "<model>_<name>" of any parameter with those two fields (GoldenCase and the cases that
+// add to it).
+template <typename Case>
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return param_name({info.param.model, info.param.name});
+}
+
+// An image_grid_thw tensor ([images, 3], int64) as grids.
+inline std::vector<models::GridTHW> grids_of(const TensorView& image_grid_thw) {
+  const std::vector<int64_t> thw = to_i64(image_grid_thw);
+  std::vector<models::GridTHW> grids;
+  for (size_t i = 0; i + 2 < thw.size(); i += 3) grids.push_back({thw[i], thw[i + 1], thw[i + 2]});
+  return grids;
+}
+
+// A whole-model golden (full_model/<name>.safetensors and .json): the tensors, the
+// metadata (messages, images, generated_ids, ...), the prompt ids and the image grids
+// (none for a text prompt).
+struct FullModelGoldenFile {
+  SafetensorsFile tensors;
+  Json meta;
+  std::vector<int32_t> ids;
+  std::vector<models::GridTHW> grids;
+};
+
+inline FullModelGoldenFile load_full_model_golden(const std::string& model, const std::string& name) {
+  FullModelGoldenFile g;
+  g.tensors = SafetensorsFile::open(golden_path(model, "full_model/" + name + ".safetensors"));
+  g.meta = read_json_file(golden_path(model, "full_model/" + name + ".json"));
+  for (int64_t id : to_i64(g.tensors.get("input_ids"))) g.ids.push_back(static_cast<int32_t>(id));
+  if (g.tensors.has("image_grid_thw")) g.grids = grids_of(g.tensors.get("image_grid_thw"));
+  return g;
+}
+
+// The fixture of tests over a full-model golden: SetUp loads the case's (Param has
+// `model` and `name`); a derived SetUp calls this one first.
+template <typename Param>
+class FullModelGoldenTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    const Param& c = this->GetParam();
+    FullModelGoldenFile g = load_full_model_golden(c.model, c.name);
+    golden_ = std::move(g.tensors);
+    meta_ = std::move(g.meta);
+    ids_ = std::move(g.ids);
+    grids_ = std::move(g.grids);
+  }
+
+  SafetensorsFile golden_;
+  Json meta_;
+  std::vector<int32_t> ids_;
+  std::vector<models::GridTHW> grids_;
+};
+
+// A vision-tower golden (vision/<name>.safetensors, and its entry in vision/vision.json).
+struct VisionGoldenFile {
+  SafetensorsFile tensors;
+  Json meta;
+  std::vector<models::GridTHW> grids;
+};
+
+inline VisionGoldenFile load_vision_golden(const std::string& model, const std::string& name) {
+  VisionGoldenFile g;
+  g.tensors = SafetensorsFile::open(golden_path(model, "vision/" + name + ".safetensors"));
+  g.meta = read_json_file(golden_path(model, "vision/vision.json")).at(name);
+  g.grids = grids_of(g.tensors.get("image_grid_thw"));
+  return g;
 }
 
 }  // namespace kantu::test

@@ -74,9 +74,7 @@ models::Model& model_in(const std::string& name, const Precision& p) {
   return *slot;
 }
 
-struct Case {
-  std::string model, name;
-};
+using Case = test::GoldenCase;
 
 struct Stats {
   int64_t positions = 0, top1_agree = 0;
@@ -115,24 +113,15 @@ double kl_divergence(const float* p_logits, const float* q_logits, int64_t n) {
   return std::max(kl, 0.0);
 }
 
-std::string case_name(const ::testing::TestParamInfo<Case>& param) {
-  std::string s = param.param.model + "_" + param.param.name;
-  for (char& ch : s)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return s;
-}
-
 class PrecisionBudget : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
     const Case& c = GetParam();
-    auto golden = SafetensorsFile::open(
-        test::golden_path(c.model, "full_model/" + c.name + ".safetensors"));
-    meta_ = read_json_file(test::golden_path(c.model, "full_model/" + c.name + ".json"));
-    for (int64_t id : test::to_i64(golden.get("input_ids"))) prompt_.push_back(int32_t(id));
+    test::FullModelGoldenFile golden = test::load_full_model_golden(c.model, c.name);
+    meta_ = std::move(golden.meta);
+    prompt_ = std::move(golden.ids);
     generated_ = meta_.at("generated_ids").get<std::vector<int64_t>>();
-    for (const auto& entry : meta_.at("images"))
-      images_.push_back(test::preprocess_test_image(entry.get<std::string>()));
+    images_ = test::golden_images(meta_);
   }
 
   std::vector<const models::VisionOutput*> encode(models::Model& m, models::VisionOutput* out) {
@@ -256,7 +245,7 @@ INSTANTIATE_TEST_SUITE_P(Qwen3VL, PrecisionBudget,
                                            Case{"tiny-c", "text_only"}, Case{"tiny-c", "img_256x256"},
                                            Case{"tiny-c", "img_288x352"},
                                            Case{"tiny-c", "img_384x256"}),
-                         case_name);
+                         test::case_name<Case>);
 
 }  // namespace
 }  // namespace kantu

@@ -23,11 +23,7 @@ struct Family {
 };
 
 std::string family_name(const ::testing::TestParamInfo<Family>& info) {
-  std::string s = info.param.folder;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
+  return test::param_name({info.param.folder});
 }
 
 struct Turn {
@@ -43,8 +39,7 @@ class PrefixCacheEngine : public ::testing::TestWithParam<Family> {
     meta_ = read_json_file(test::golden_path(f.golden, "full_model/" + f.name + ".json"));
     golden_messages_ = text::parse_messages(text::OrderedJson::parse(meta_.at("messages").dump()), "golden");
     for (const auto& entry : meta_.at("images")) {
-      const std::string rel = entry.get<std::string>();
-      images_.push_back(decode_image_file(test::testdata(rel.rfind("images/", 0) == 0 ? rel : "images/" + rel)));
+      images_.push_back(decode_image_file(test::test_image_path(entry.get<std::string>())));
     }
     // Turn 1: everything up to the first user message (the picture and its question).
     for (const text::Message& m : golden_messages_) {
@@ -114,6 +109,11 @@ TEST_P(PrefixCacheEngine, EachTurnReusesTheOnesBeforeAndAnswersAsACold) {
   const Turn warm2 = ask(*warm, turn2);
   EXPECT_GE(warm2.result.timings.cached_tokens, warm1.prompt_tokens);  // turn 1 and its answer
   EXPECT_LT(warm2.result.timings.cached_tokens, warm2.prompt_tokens);
+  // Its prefill speed counts the tokens it ran, not the ones the cache gave.
+  const runtime::Timings& t2 = warm2.result.timings;
+  ASSERT_GT(t2.prefill_ms, 0);
+  EXPECT_DOUBLE_EQ(t2.prefill_tok_s,
+                   static_cast<double>(warm2.prompt_tokens - t2.cached_tokens) * 1000.0 / t2.prefill_ms);
   EXPECT_EQ(warm2.result.ids, ask(*cold, turn2).result.ids);
   EXPECT_EQ(warm2.result.text, ask(*cold, turn2).result.text);
 

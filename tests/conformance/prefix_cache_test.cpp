@@ -20,18 +20,7 @@ using runtime::PrefixCache;
 constexpr double kTol = 1e-4;
 constexpr double kTieMargin = 1e-4;
 constexpr int kGenerate = 8;
-
-struct Case {
-  std::string model, name;
-};
-
-std::string test_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + info.param.name;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
-}
+using Case = test::GoldenCase;
 
 struct Answer {
   int64_t cached = 0;
@@ -39,19 +28,14 @@ struct Answer {
   std::vector<int32_t> greedy;
 };
 
-class PrefixCacheGolden : public ::testing::TestWithParam<Case> {
+class PrefixCacheGolden : public test::FullModelGoldenTest<Case> {
  protected:
   void SetUp() override {
+    test::FullModelGoldenTest<Case>::SetUp();
     const Case& c = GetParam();
     model_ = &test::cached_model(c.model);
-    golden_ = std::make_unique<SafetensorsFile>(SafetensorsFile::open(
-        test::golden_path(c.model, "full_model/" + c.name + ".safetensors")));
-    meta_ = read_json_file(test::golden_path(c.model, "full_model/" + c.name + ".json"));
-    for (int64_t id : test::to_i64(golden_->get("input_ids"))) ids_.push_back(int32_t(id));
     std::vector<models::VisualInput> inputs;
-    for (const auto& entry : meta_.at("images")) {
-      images_.push_back(test::preprocess_test_image(entry.get<std::string>(), c.model));
-    }
+    images_ = test::golden_images(meta_, c.model);
     for (const auto& img : images_) inputs.push_back({img.pixel_values.data(), img.grid});
     if (!inputs.empty()) vision_ = model_->encode_images(inputs);
     key_ = runtime::prefix_model_key(*model_, {});
@@ -109,10 +93,10 @@ class PrefixCacheGolden : public ::testing::TestWithParam<Case> {
   void expect_golden(const Answer& a) {
     const int64_t V = model_->vocab_size();
     const int64_t L = static_cast<int64_t>(ids_.size());
-    std::vector<int64_t> positions = test::to_i64(golden_->get("logits_positions"));
+    std::vector<int64_t> positions = test::to_i64(golden_.get("logits_positions"));
     const auto at = std::find(positions.begin(), positions.end(), L - 1);
     ASSERT_NE(at, positions.end());
-    const float* want = golden_->get("logits").as<float>() + (at - positions.begin()) * V;
+    const float* want = golden_.get("logits").as<float>() + (at - positions.begin()) * V;
     EXPECT_LE(test::max_row_relative_error(a.logits.data(), want, 1, V), kTol);
     const auto want_ids = meta_.at("generated_ids").get<std::vector<int64_t>>();
     const auto margins = meta_.at("greedy_top1_minus_top2").get<std::vector<double>>();
@@ -133,9 +117,6 @@ class PrefixCacheGolden : public ::testing::TestWithParam<Case> {
   }
 
   models::Model* model_ = nullptr;
-  std::unique_ptr<SafetensorsFile> golden_;
-  Json meta_;
-  std::vector<int32_t> ids_;
   std::vector<test::TestImage> images_;
   models::VisionOutput vision_;
   std::string key_;
@@ -209,12 +190,12 @@ INSTANTIATE_TEST_SUITE_P(Qwen3VL, PrefixCacheGolden,
                          ::testing::Values(Case{"tiny-a", "text_only"}, Case{"tiny-a", "one_image"},
                                            Case{"tiny-a", "two_images"},
                                            Case{"tiny-a", "image_multiturn"}),
-                         test_name);
+                         test::case_name<Case>);
 INSTANTIATE_TEST_SUITE_P(Qwen2xVL, PrefixCacheGolden,
                          ::testing::Values(Case{"qwen25vl/tiny-a", "image_multiturn"},
                                            Case{"qwen2vl/tiny-a", "one_image"},
                                            Case{"qwen2vl/tiny-a", "two_images"}),
-                         test_name);
+                         test::case_name<Case>);
 
 }  // namespace
 }  // namespace kantu

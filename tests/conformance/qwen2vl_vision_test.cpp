@@ -16,37 +16,18 @@ namespace {
 
 constexpr double kTol = 1e-4;
 
-struct Case {
-  std::string model, name;
-};
-
-std::string test_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + info.param.name;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
-}
-
-models::Model& model_of(const std::string& model) {
-  static std::map<std::string, std::unique_ptr<models::Model>> cache;
-  auto& slot = cache[model];
-  if (!slot) slot = models::Model::load(test::model_path(model), {.threads = 2});
-  return *slot;
-}
+using Case = test::GoldenCase;
 
 class Qwen2VisionGolden : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Qwen2VisionGolden, EveryIntermediateMatches) {
   const Case& c = GetParam();
-  models::Model& model = model_of(c.model);
-  auto g = SafetensorsFile::open(test::golden_path(c.model, "vision/" + c.name + ".safetensors"));
-  const Json meta = read_json_file(test::golden_path(c.model, "vision/vision.json")).at(c.name);
+  models::Model& model = test::cached_model(c.model);
+  const test::VisionGoldenFile golden = test::load_vision_golden(c.model, c.name);
+  const SafetensorsFile& g = golden.tensors;
+  const Json& meta = golden.meta;
 
-  std::vector<test::TestImage> images;
-  for (const auto& image : meta.at("images")) {
-    images.push_back(test::preprocess_test_image(image.get<std::string>(), c.model));
-  }
+  std::vector<test::TestImage> images = test::golden_images(meta, c.model);
   const std::vector<int64_t> thw = test::to_i64(g.get("image_grid_thw"));
   ASSERT_EQ(thw.size(), 3 * images.size());
   std::vector<models::VisualInput> inputs;
@@ -95,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"qwen2vl/tiny-a", "single_288x352"},
                       Case{"qwen2vl/tiny-a", "square_224x224"},
                       Case{"qwen2vl/tiny-a", "batch_two_images"}),
-    test_name);
+    test::case_name<Case>);
 
 }  // namespace
 }  // namespace kantu

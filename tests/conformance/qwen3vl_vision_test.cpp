@@ -21,33 +21,17 @@ namespace {
 using models::GridTHW;
 constexpr double kTol = 1e-4;
 
-std::vector<GridTHW> golden_grids(const SafetensorsFile& g) {
-  std::vector<int64_t> thw = test::to_i64(g.get("image_grid_thw"));
-  std::vector<GridTHW> grids;
-  for (size_t i = 0; i + 2 < thw.size(); i += 3) grids.push_back({thw[i], thw[i + 1], thw[i + 2]});
-  return grids;
-}
-
-struct Case {
-  std::string model, name;
-};
+using Case = test::GoldenCase;
 
 class VisionGolden : public ::testing::TestWithParam<Case> {};
-
-std::string test_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + info.param.name;
-  for (char& ch : s) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return s;
-}
 
 // Position tables depend only on the grids: checked for every case.
 TEST_P(VisionGolden, PositionEmbeddingAndRotaryTables) {
   const Case& c = GetParam();
   models::Model& model = test::cached_model(c.model);
-  auto g = SafetensorsFile::open(test::golden_path(c.model, "vision/" + c.name + ".safetensors"));
-  const std::vector<GridTHW> grids = golden_grids(g);
+  const test::VisionGoldenFile golden = test::load_vision_golden(c.model, c.name);
+  const SafetensorsFile& g = golden.tensors;
+  const std::vector<GridTHW>& grids = golden.grids;
   const auto v = models::qwen3vl::load_config(test::model_path(c.model)).vision;
   (void)model;
 
@@ -71,19 +55,17 @@ class VisionGoldenFull : public VisionGolden {};
 TEST_P(VisionGoldenFull, EveryIntermediateMatches) {
   const Case& c = GetParam();
   models::Model& model = test::cached_model(c.model);
-  auto g = SafetensorsFile::open(test::golden_path(c.model, "vision/" + c.name + ".safetensors"));
-  Json meta = read_json_file(test::golden_path(c.model, "vision/vision.json")).at(c.name);
-  const std::vector<GridTHW> grids = golden_grids(g);
+  const test::VisionGoldenFile golden = test::load_vision_golden(c.model, c.name);
+  const SafetensorsFile& g = golden.tensors;
+  const Json& meta = golden.meta;
+  const std::vector<GridTHW>& grids = golden.grids;
 
   std::vector<std::vector<float>> pixels;
   if (g.has("pixel_values")) {
     ASSERT_EQ(grids.size(), 1u);
     pixels.push_back(to_f32(g.get("pixel_values")));
   } else {
-    for (const auto& image : meta.at("images")) {
-      test::TestImage img = test::preprocess_test_image(image.get<std::string>());
-      pixels.push_back(std::move(img.pixel_values));
-    }
+    for (test::TestImage& img : test::golden_images(meta)) pixels.push_back(std::move(img.pixel_values));
   }
   ASSERT_EQ(pixels.size(), grids.size());
   std::vector<models::VisualInput> inputs;
@@ -115,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"tiny-a", "batch_two_images"}, Case{"tiny-c", "square_224x224"},
                       Case{"tiny-c", "nonsquare_333x517_resized"},
                       Case{"tiny-c", "batch_two_images"}),
-    test_name);
+    test::case_name<Case>);
 
 INSTANTIATE_TEST_SUITE_P(
     Qwen3VL, VisionGoldenFull,
@@ -123,7 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"tiny-a", "batch_two_images"}, Case{"tiny-c", "square_224x224"},
                       Case{"tiny-c", "nonsquare_333x517_resized"},
                       Case{"tiny-c", "batch_two_images"}),
-    test_name);
+    test::case_name<Case>);
 
 }  // namespace
 }  // namespace kantu

@@ -29,21 +29,6 @@ Json safetensors_header(const std::string& path, uint64_t* data_bytes) {
   return header;
 }
 
-// A copy of a tiny model: small files copied, weights symlinked (shared data stays read-only).
-std::string copy_model(const std::string& name, const std::string& hint) {
-  const std::string src = test::testdata("models/" + name);
-  const std::string dir = test::make_temp_dir(hint);
-  for (const auto& e : fs::directory_iterator(src)) {
-    const fs::path to = fs::path(dir) / e.path().filename();
-    if (e.path().extension() == ".safetensors") {
-      fs::create_symlink(e.path(), to);
-    } else {
-      fs::copy_file(e.path(), to);
-    }
-  }
-  return dir;
-}
-
 class InfoOnTinyModels : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(InfoOnTinyModels, PrintsFamilySizesAndWeights) {
@@ -103,7 +88,7 @@ TEST(InfoCli, MissingOptionIsAUsageError) {
 }
 
 TEST(InfoCli, UnknownModelTypeIsUnsupported) {
-  const std::string dir = copy_model("qwen3vl-tiny-a", "info_llama");
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-a", "info_llama");
   Json config = Json::parse(read_file(dir + "/config.json"));
   config["model_type"] = "llama";
   test::write_text_file(dir + "/config.json", config.dump());
@@ -113,7 +98,7 @@ TEST(InfoCli, UnknownModelTypeIsUnsupported) {
 }
 
 TEST(InfoCli, WrongTypedFieldNamesFileAndField) {
-  const std::string dir = copy_model("qwen3vl-tiny-c", "info_field");
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-c", "info_field");
   Json config = Json::parse(read_file(dir + "/config.json"));
   config["text_config"]["hidden_size"] = -64;
   test::write_text_file(dir + "/config.json", config.dump());
@@ -125,7 +110,7 @@ TEST(InfoCli, WrongTypedFieldNamesFileAndField) {
 }
 
 TEST(InfoCli, TruncatedWeightsAreCorrupt) {
-  const std::string dir = copy_model("qwen3vl-tiny-a", "info_cut");
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-a", "info_cut");
   const std::string bytes = read_file(dir + "/model.safetensors");
   fs::remove(dir + "/model.safetensors");
   test::write_text_file(dir + "/model.safetensors", bytes.substr(0, bytes.size() - 100));
@@ -136,7 +121,7 @@ TEST(InfoCli, TruncatedWeightsAreCorrupt) {
 }
 
 TEST(InfoCli, MalformedConfigIsCorrupt) {
-  const std::string dir = copy_model("qwen3vl-tiny-a", "info_json");
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-a", "info_json");
   test::write_text_file(dir + "/config.json", "{\"model_type\": ");
   const auto r = info(dir);
   EXPECT_EQ(r.exit_code, 4);

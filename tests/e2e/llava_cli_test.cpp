@@ -1,13 +1,14 @@
 // The LLaVA models through the CLI: `kantu preprocess` writes pixel_values in the
 // reference's shape ([1, 3, S, S] for 1.5, [1, tiles, 3, S, S] for NeXT) with its values,
 // `kantu run` gives the golden's greedy tokens and text, and Qwen-only options are refused
-// with a clear error.
+// with a clear error; `kantu info` on LLaVA's GGUF files and on a plain Llama one.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "core/json.h"
 #include "formats/safetensors.h"
+#include "support/gguf_pair.h"
 #include "support/testdata.h"
 
 namespace kantu {
@@ -62,6 +63,38 @@ TEST(LlavaCli, RunGivesTheGoldenTokensAndText) {
     EXPECT_EQ(out.at("ids"), golden.at("generated_ids"));
     EXPECT_EQ(out.at("text"), golden.at("generated_text"));
     EXPECT_EQ(out.at("prompt_ids").size(), golden.at("num_tokens").get<size_t>());
+  }
+}
+
+// `kantu info` describes LLaVA's GGUF pair as LLaVA, its text file alone as a text-only
+// LLaVA, and says what a plain Llama text file is (not a LLaVA: its mmproj is missing, and
+// how to pass one) instead of claiming it; `kantu run` refuses it the same way.
+TEST(LlavaCli, InfoSaysWhatEachGgufFileIs) {
+  const std::string dir = test::make_temp_dir("llava_gguf_cli");
+  const test::GgufPair pair = test::write_gguf_pair(test::testdata("models/llava15-tiny-a"), dir, DType::kF16);
+  auto r = llava_cli({"info", "-m", pair.model, "--mmproj", pair.mmproj});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = parse_json(r.out, "info");
+  EXPECT_EQ(j["family"], "llava");
+  EXPECT_EQ(j["has_vision"], true);
+
+  r = llava_cli({"info", "-m", pair.model});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = parse_json(r.out, "info");
+  EXPECT_EQ(j["family"], "llava");
+  EXPECT_EQ(j["has_vision"], false);
+
+  const std::string llama = test::write_plain_llama_gguf(test::make_temp_dir("llava_gguf_cli_llama"));
+  const std::vector<std::vector<std::string>> commands = {{"info", "-m", llama},
+                                                          {"run", "-m", llama, "-p", "Hi", "-n", "2"}};
+  for (const auto& command : commands) {
+    SCOPED_TRACE(command[0]);
+    r = llava_cli(command);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(r.out.find("llava"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("is a text-only Llama model"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("mmproj) is missing"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--mmproj"), std::string::npos) << r.err;
   }
 }
 

@@ -106,6 +106,14 @@ int64_t prefix_metric(const std::string& text, const std::string& name) {
   return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
 }
 
+// timings.prefill_tok_s is the `prefilled` tokens over timings.prefill_ms.
+void expect_prefill_speed_of_uncached(const Json& timings, int prefilled) {
+  const double ms = timings["prefill_ms"].get<double>();
+  ASSERT_GT(ms, 0) << timings.dump();
+  const double want = prefilled * 1000.0 / ms;
+  EXPECT_NEAR(timings["prefill_tok_s"].get<double>(), want, want * 1e-9) << timings.dump();
+}
+
 Json prefix_image_turn(const std::string& png, const std::string& question) {
   return {{"role", "user"},
           {"content", Json::array({{{"type", "image_url"},
@@ -133,6 +141,8 @@ TEST(ServerPrefixCache, TheNextTurnReusesThePreviousAndAnswersAsWithout) {
   EXPECT_GE(cached, prompt1);  // the first turn, its image and (part of) its answer
   EXPECT_LT(cached, w2["usage"]["prompt_tokens"].get<int>());
   EXPECT_EQ(w2["timings"]["cached_tokens"], cached);
+  // Its prefill speed counts the tokens it prefilled, not the ones the cache gave.
+  expect_prefill_speed_of_uncached(w2["timings"], w2["usage"]["prompt_tokens"].get<int>() - cached);
   EXPECT_EQ(c2["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
   EXPECT_EQ(w2["choices"][0]["message"]["content"], c2["choices"][0]["message"]["content"]);
 
@@ -143,6 +153,7 @@ TEST(ServerPrefixCache, TheNextTurnReusesThePreviousAndAnswersAsWithout) {
   EXPECT_EQ(usage["usage"]["prompt_tokens_details"]["cached_tokens"],
             usage["usage"]["prompt_tokens"].get<int>() - 1);
   EXPECT_EQ(usage["timings"]["cached_tokens"], usage["usage"]["prompt_tokens"].get<int>() - 1);
+  expect_prefill_speed_of_uncached(usage["timings"], 1);
 
   const std::string m = warm.metrics();
   EXPECT_EQ(prefix_metric(m, "kantu_prefix_cache_lookups_total{result=\"hit\"}"), 2);

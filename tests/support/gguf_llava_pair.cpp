@@ -15,6 +15,7 @@
 #include "formats/llava_config.h"
 #include "formats/safetensors.h"
 #include "support/gguf_pair.h"
+#include "support/testdata.h"
 #include "runtime/gguf_llava_metadata.h"
 
 namespace kantu::test {
@@ -95,6 +96,20 @@ GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out
     write_all(w, vision);
   }
   return out;
+}
+
+std::string write_plain_llama_gguf(const std::string& out_dir) {
+  const GgufPair pair = write_llava_gguf_pair(testdata("models/llava15-tiny-a"), out_dir, DType::kF16);
+  std::string bytes = read_file(pair.model);
+  bool renamed = false;  // the token, and the chat template's mention of it
+  for (size_t at = bytes.find("<image>"); at != std::string::npos; at = bytes.find("<image>", at)) {
+    bytes[at + 5] = 'X';  // "<imagX>": same length, the file stays well-formed
+    renamed = true;
+  }
+  if (!renamed) throw std::runtime_error("plain Llama GGUF: no <image> in " + pair.model);
+  const std::string path = out_dir + "/llama.gguf";
+  write_text_file(path, bytes);
+  return path;
 }
 
 }  // namespace kantu::test

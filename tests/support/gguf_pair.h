@@ -28,4 +28,9 @@ GgufPair write_gguf_pair(const std::string& hf_dir, const std::string& out_dir, 
 GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
                                const std::set<std::string>& drop = {});
 
+// A plain Llama GGUF text file: the tiny LLaVA-1.5 pair's text file (written to out_dir)
+// with its "<image>" token renamed, so nothing in it says LLaVA (general.architecture
+// "llama", no image token). Returns its path.
+std::string write_plain_llama_gguf(const std::string& out_dir);
+
 }  // namespace kantu::test

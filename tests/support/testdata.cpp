@@ -86,6 +86,20 @@ void write_text_file(const std::string& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string copy_tiny_model(const std::string& name, const std::string& hint) {
+  const std::string src = testdata("models/" + name);
+  const std::string dir = make_temp_dir(hint);
+  for (const auto& entry : fs::directory_iterator(src)) {
+    const fs::path to = fs::path(dir) / entry.path().filename();
+    if (entry.path().extension() == ".safetensors") {
+      fs::create_symlink(entry.path(), to);
+    } else {
+      fs::copy_file(entry.path(), to);
+    }
+  }
+  return dir;
+}
+
 namespace {
 std::string slurp_fd(int fd) {
   std::string s;

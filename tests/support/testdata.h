@@ -16,6 +16,10 @@ std::string testdata(const std::string& relative);
 // when the test program ends with every test passed (kept after a failure, to look at).
 std::string make_temp_dir(const std::string& hint);
 void write_text_file(const std::string& path, const std::string& content);
+// A writable copy of shared tiny model `name` (models/<name>) in a fresh temp dir: every
+// small file copied (a test may edit them), the safetensors weights symlinked (never
+// modified).
+std::string copy_tiny_model(const std::string& name, const std::string& hint);
 
 struct CommandResult {
   int exit_code = -1;

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "formats/llava_config.h"
+#include "formats/model_family.h"
 
 namespace kantu::models::llava {
 
@@ -154,7 +155,7 @@ std::vector<CheckpointTensor> checkpoint_tensors(const Json& config) {
 }
 
 Json preprocessor_config(const Json& config) {
-  const bool next = config.value("model_type", "") == "llava_next";
+  const bool next = model_family_from_config(config, "config.json") == ModelFamily::kLlavaNext;
   const int64_t size = config.contains("vision_config") ? config["vision_config"].value("image_size", 336) : 336;
   Json p = {{"crop_size", {{"height", size}, {"width", size}}},
             {"do_center_crop", true},
@@ -178,7 +179,7 @@ Json preprocessor_config(const Json& config) {
 }
 
 Json generation_config(const Json& config) {
-  const bool v15 = config.value("model_type", "") == "llava";
+  const bool v15 = model_family_from_config(config, "config.json") == ModelFamily::kLlava;
   Json g = {{"bos_token_id", 1}, {"eos_token_id", 2}};
   if (v15) g["pad_token_id"] = 32001;
   return g;

@@ -6,10 +6,17 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "formats/model_family.h"
 
 namespace kantu::models::qwen2vl {
 
 namespace {
+
+// Qwen2.5-VL rather than Qwen2-VL, as the registry identifies the config (model_type,
+// else architectures).
+bool is_v25(const Json& config) {
+  return model_family_from_config(config, "config.json") == ModelFamily::kQwen25VL;
+}
 
 struct Shape {
   const char* name;
@@ -100,7 +107,7 @@ std::vector<KnownConfig> known_configs() {
 std::vector<CheckpointTensor> checkpoint_tensors(const Json& config) {
   if (!config.is_object() || !config.contains("vision_config"))
     fail(ErrorKind::kInvalidArgument, "config.json: needs a vision_config object");
-  const bool v25 = config.value("model_type", "") == "qwen2_5_vl";
+  const bool v25 = is_v25(config);
   const Json& t = config.contains("text_config") ? config["text_config"] : config;
   const char* ts = config.contains("text_config") ? "text_config" : "the top level";
   const Json& v = config["vision_config"];
@@ -190,7 +197,7 @@ std::vector<CheckpointTensor> checkpoint_tensors(const Json& config) {
 }
 
 Json preprocessor_config(const Json& config) {
-  const bool v25 = config.value("model_type", "") == "qwen2_5_vl";
+  const bool v25 = is_v25(config);
   return Json{{"min_pixels", 3136},
               {"max_pixels", 12845056},
               {"patch_size", 14},
@@ -203,7 +210,7 @@ Json preprocessor_config(const Json& config) {
 }
 
 Json generation_config(const Json& config) {
-  const bool v25 = config.value("model_type", "") == "qwen2_5_vl";
+  const bool v25 = is_v25(config);
   return Json{{"bos_token_id", 151643},     {"pad_token_id", 151643},
               {"do_sample", true},          {"eos_token_id", {151645, 151643}},
               {"repetition_penalty", v25 ? 1.05 : 1.0},

@@ -1,5 +1,5 @@
 // Helpers for formats tests: temp model folders built from the shared tiny models
-// (configs copied so a test can edit them, big weights symlinked, never modified).
+// (test::copy_tiny_model: configs copied so a test can edit them, big weights symlinked).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,22 +13,6 @@
 #include "support/testdata.h"
 
 namespace kantu::test {
-
-// A writable copy of a tiny model: every small file copied, model.safetensors symlinked.
-inline std::string copy_tiny_model(const std::string& name, const std::string& hint) {
-  namespace fs = std::filesystem;
-  const std::string src = testdata("models/" + name);
-  const std::string dir = make_temp_dir(hint);
-  for (const auto& entry : fs::directory_iterator(src)) {
-    const fs::path to = fs::path(dir) / entry.path().filename();
-    if (entry.path().extension() == ".safetensors") {
-      fs::create_symlink(entry.path(), to);
-    } else {
-      fs::copy_file(entry.path(), to);
-    }
-  }
-  return dir;
-}
 
 inline Json read_json(const std::string& path) { return read_json_file(path); }
 inline void write_json(const std::string& path, const Json& json) {

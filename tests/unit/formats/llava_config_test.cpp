@@ -81,5 +81,36 @@ TEST(LlavaConfig, BadOrUnsupportedFieldsAreClearErrors) {
                      ErrorKind::kCorrupt, "patch_size");
 }
 
+// transformers' LlavaConfig / LlavaNextConfig load a config.json without model_type (the
+// model class picks its config class): identified by architectures as the registry does,
+// text_config without model_type is a LlamaConfig, vision_config without one a CLIPVisionConfig.
+TEST(LlavaConfig, WithoutModelTypesTheArchitecturesAndClassDefaultsDecide) {
+  const Config v15 = parse(R"({"architectures": ["LlavaForConditionalGeneration"],
+      "text_config": {"hidden_size": 64, "num_attention_heads": 4, "vocab_size": 100},
+      "vision_config": {"hidden_size": 32, "num_attention_heads": 2}})");
+  EXPECT_FALSE(v15.next);
+  EXPECT_EQ(v15.text.model_type, "llama");
+  EXPECT_EQ(v15.text.num_kv_heads, 4);  // Llama: the heads (Mistral's default would be 8)
+  EXPECT_EQ(v15.text.intermediate_size, 11008);
+  EXPECT_EQ(v15.vision.hidden_size, 32);
+  EXPECT_EQ(v15.vision.hidden_act, "quick_gelu");
+  const Config next = parse(R"({"architectures": ["LlavaNextForConditionalGeneration"]})");
+  EXPECT_TRUE(next.next);
+  EXPECT_EQ(next.image_grid_pinpoints.size(), 5u);
+  EXPECT_EQ(next.vision.hidden_size, 1024);  // no vision_config: CLIP ViT-L/14-336
+  // model_type, when present, decides (it picks the config class in transformers).
+  EXPECT_TRUE(parse(R"({"model_type": "llava_next", "architectures": ["LlavaForConditionalGeneration"]})").next);
+}
+
+TEST(LlavaConfig, AConfigThatNamesNoLlavaIsRefused) {
+  test::expect_error([] { parse("{}"); }, ErrorKind::kNotFound, "model_type is missing and no architectures");
+  test::expect_error([] { parse(R"({"architectures": ["LlamaForCausalLM"]})"); }, ErrorKind::kNotFound,
+                     "architectures LlamaForCausalLM names no model kantu runs");
+  test::expect_error([] { parse(R"({"model_type": "qwen2_vl"})"); }, ErrorKind::kUnsupported,
+                     "config.json: qwen2_vl (Qwen2VLForConditionalGeneration) is not LLaVA");
+  test::expect_error([] { parse(R"({"model_type": "llama"})"); }, ErrorKind::kUnsupported,
+                     "unsupported model type llama");
+}
+
 }  // namespace
 }  // namespace kantu::llava

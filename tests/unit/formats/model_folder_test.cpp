@@ -243,23 +243,10 @@ TEST(ModelFolder, RejectsBadGenerationConfig) {
                     {"repetition_penalty must be a positive number"});
 }
 
-TEST(ModelFolder, RejectsBadPreprocessorConfig) {
-  using K = ErrorKind;
-  const std::string f = "preprocessor_config.json";
-  expect_edit_fails(f, [](Json& j) { j["size"].erase("longest_edge"); }, K::kCorrupt,
-                    {"preprocessor_config.json: size must be an object with shortest_edge"});
-  expect_edit_fails(f, [](Json& j) { j["size"]["shortest_edge"] = -1; }, K::kCorrupt,
-                    {"size.shortest_edge must be a positive integer"});
-  expect_edit_fails(f, [](Json& j) { j["min_pixels"] = 1 << 30; }, K::kCorrupt,
-                    {"is larger than the maximum"});
-  expect_edit_fails(f, [](Json& j) { j["image_std"] = {0.5, 0, 0.5}; }, K::kCorrupt,
-                    {"image_std must be"});
-  expect_edit_fails(f, [](Json& j) { j["image_mean"] = {0.5, 0.5}; }, K::kCorrupt,
-                    {"image_mean must be"});
-  expect_edit_fails(f, [](Json& j) { j["patch_size"] = "16"; }, K::kCorrupt,
-                    {"patch_size must be a positive integer"});
-  expect_edit_fails(f, [](Json& j) { j["resample"] = 9; }, K::kCorrupt, {"resample"});
-  expect_edit_fails("video_preprocessor_config.json", [](Json& j) { j["fps"] = 0; }, K::kCorrupt,
+// preprocessor_config.json's keys are the family's to check (models/ profile_of:
+// tests/unit/models/family_preprocessor_test.cpp); the video settings are read here.
+TEST(ModelFolder, RejectsBadVideoPreprocessorConfig) {
+  expect_edit_fails("video_preprocessor_config.json", [](Json& j) { j["fps"] = 0; }, ErrorKind::kCorrupt,
                     {"video_preprocessor_config.json: fps must be a positive number"});
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "core/error.h"
 
@@ -205,6 +207,46 @@ TEST(GenerationLoop, ZeroNewTokensAndEmptyPrompt) {
   EXPECT_EQ(model.prefills, 0);
   EXPECT_THROW(run_generation_loop(model, {}, decoder, greedy(4), nullptr), Error);
   EXPECT_THROW(run_generation_loop(model, kPrompt, decoder, greedy(-1), nullptr), Error);
+}
+
+// A prefill whose first `cached` prompt tokens came from a prefix cache: it takes some
+// time (so there is a rate to report) and runs only the rest.
+class CachedPrefixModel : public ScriptedModel {
+ public:
+  CachedPrefixModel(std::vector<int32_t> script, int64_t cached)
+      : ScriptedModel(std::move(script)), cached_(cached) {}
+  void prefill(std::vector<float>* logits) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ScriptedModel::prefill(logits);
+  }
+  int64_t cached_tokens() const override { return cached_; }
+
+ private:
+  int64_t cached_;
+};
+
+TEST(GenerationLoop, PrefillSpeedCountsOnlyTheTokensNotCached) {
+  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  for (int64_t cached : {int64_t{0}, int64_t{6}, int64_t{9}}) {
+    SCOPED_TRACE(cached);
+    CachedPrefixModel model({1, 2}, cached);
+    TableDecoder decoder;
+    const Timings t = run_generation_loop(model, prompt, decoder, greedy(2), nullptr).timings;
+    EXPECT_EQ(t.prompt_tokens, 10);
+    EXPECT_EQ(t.cached_tokens, cached);
+    ASSERT_GT(t.prefill_ms, 0);
+    EXPECT_DOUBLE_EQ(t.prefill_tok_s, static_cast<double>(10 - cached) * 1000.0 / t.prefill_ms);
+  }
+}
+
+TEST(GenerationLoop, PrefillSpeedOfNothingPrefilledIsZero) {
+  EXPECT_DOUBLE_EQ(prefill_tokens_per_second(100, 40, 20.0), 3000.0);
+  EXPECT_DOUBLE_EQ(prefill_tokens_per_second(100, 0, 50.0), 2000.0);
+  EXPECT_EQ(prefill_tokens_per_second(100, 100, 3.0), 0.0);  // every token cached
+  EXPECT_EQ(prefill_tokens_per_second(100, 120, 3.0), 0.0);  // more than the prompt: none run
+  EXPECT_EQ(prefill_tokens_per_second(100, 10, 0.0), 0.0);   // no time measured
+  EXPECT_EQ(prefill_tokens_per_second(0, 0, 5.0), 0.0);
+  EXPECT_DOUBLE_EQ(prefill_tokens_per_second(10, -3, 10.0), 1000.0);  // negative: none cached
 }
 
 }  // namespace

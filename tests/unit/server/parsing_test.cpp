@@ -42,9 +42,9 @@ TEST(ChatRequest, ParsesTextImagesAndParams) {
   ASSERT_EQ(r.chat.images.size(), 1u);
   EXPECT_EQ(r.chat.images[0], kPngMagic);
   EXPECT_EQ(r.chat.params.max_tokens, 7);
-  EXPECT_EQ(r.chat.params.temperature, 0.0f);
-  EXPECT_EQ(r.chat.params.top_k, 3);
-  EXPECT_EQ(r.chat.params.seed, 42u);
+  EXPECT_EQ(r.chat.params.sampling.temperature, 0.0f);
+  EXPECT_EQ(r.chat.params.sampling.top_k, 3);
+  EXPECT_EQ(r.chat.params.sampling.seed, 42u);
   EXPECT_EQ(r.chat.params.stop, (std::vector<std::string>{"a", "bc"}));
   EXPECT_EQ(r.chat.params.min_pixels, 1000);
   EXPECT_EQ(r.chat.params.max_pixels, 2000);
@@ -56,6 +56,20 @@ TEST(ChatRequest, AcceptsStopStringAndMaxCompletionTokens) {
   EXPECT_EQ(r.chat.params.stop, std::vector<std::string>{"END"});
   EXPECT_EQ(r.chat.params.max_tokens, 3);
   EXPECT_FALSE(r.stream);
+}
+
+// Fields left out (or null) stay empty: the engine fills them from the model's defaults.
+TEST(ChatRequest, SamplingFieldsLeftOutStayEmpty) {
+  const ParsedChatRequest r = parse_chat_request(
+      R"({"messages":[{"role":"user","content":"hi"}],"temperature":null,"top_p":0.5})", {});
+  const runtime::SamplingRequest& s = r.chat.params.sampling;
+  EXPECT_FALSE(s.temperature.has_value());
+  EXPECT_FALSE(s.top_k.has_value());
+  EXPECT_EQ(s.top_p, 0.5f);
+  EXPECT_FALSE(s.min_p.has_value());
+  EXPECT_FALSE(s.repetition_penalty.has_value());
+  EXPECT_FALSE(s.presence_penalty.has_value());
+  EXPECT_EQ(s.seed, 0u);
 }
 
 TEST(ChatRequest, RejectsMalformedFields) {
