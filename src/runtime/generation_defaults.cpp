@@ -13,7 +13,9 @@ GenerationDefaults generation_defaults(const GenerationConfig& config,
   d.sampling.top_p = static_cast<float>(config.top_p);
   d.sampling.min_p = static_cast<float>(config.min_p);
   d.sampling.repetition_penalty = static_cast<float>(config.repetition_penalty);
-  d.sampling.presence_penalty = static_cast<float>(config.presence_penalty);
+  // presence_penalty stays 0: transformers' generation has no such processor and ignores the
+  // key (it is a vLLM/OpenAI setting some model cards recommend), so applying it would change
+  // even greedy tokens against the reference. A request or --presence-penalty still sets it.
   d.max_new_tokens = config.max_new_tokens.value_or(256);
   return d;
 }

@@ -20,14 +20,14 @@ GenerationConfig sampling_config() {
   return g;
 }
 
-TEST(GenerationDefaults, TakeEverySamplingFieldOfTheConfig) {
+TEST(GenerationDefaults, TakeTheSamplingFieldsTransformersUses) {
   const GenerationDefaults d = generation_defaults(sampling_config(), {7, 9});
   EXPECT_FLOAT_EQ(d.sampling.temperature, 0.1f);
   EXPECT_EQ(d.sampling.top_k, 1);
   EXPECT_FLOAT_EQ(d.sampling.top_p, 0.001f);
   EXPECT_FLOAT_EQ(d.sampling.min_p, 0.05f);
   EXPECT_FLOAT_EQ(d.sampling.repetition_penalty, 1.05f);
-  EXPECT_FLOAT_EQ(d.sampling.presence_penalty, 0.5f);
+  EXPECT_FLOAT_EQ(d.sampling.presence_penalty, 0.0f);  // ignored, as transformers ignores it
   EXPECT_EQ(d.max_new_tokens, 77);
   EXPECT_EQ(d.stop_ids, (std::vector<int32_t>{7, 9}));
 }
