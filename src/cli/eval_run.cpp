@@ -27,7 +27,7 @@ std::string joined(const std::vector<std::string>& parts) {
 void add_eval_run_command(CLI::App& eval) {
   struct Options {
     eval::RunOptions run;
-    std::string model_dir, mmproj, model, shard;
+    std::string model_dir, mmproj, model, shard, model_as_given, name;
     std::vector<std::string> endpoints;
     int threads = 0;
     int retries = 9;
@@ -37,7 +37,10 @@ void add_eval_run_command(CLI::App& eval) {
   auto opts = std::make_shared<Options>();
   auto* cmd = eval.add_subcommand("run", "Caption every image of a COCO annotation file (resumable)");
   auto* m = add_model_options(cmd, "-m,--model-dir", &opts->model_dir, &opts->mmproj,
-                              "local model folder or GGUF file");
+                              "local model folder or GGUF file", &opts->model_as_given);
+  cmd->add_option("--name", opts->name,
+                  "the local model's name in the run and the report (default: the last part of -m as given)")
+      ->needs(m);
   auto* e = cmd->add_option("--endpoint", opts->endpoints,
                             "OpenAI-compatible server(s), e.g. http://10.0.0.5:8080,http://10.0.0.6:8080")
                 ->delimiter(',');
@@ -79,7 +82,8 @@ void add_eval_run_command(CLI::App& eval) {
       backend = std::move(b);
       opts->run.endpoint = joined(opts->endpoints);
     } else if (!opts->model_dir.empty()) {
-      backend = eval::make_local_backend(opts->model_dir, opts->threads,
+      const std::string name = opts->name.empty() ? eval::model_label(opts->model_as_given) : opts->name;
+      backend = eval::make_local_backend(opts->model_dir, name, opts->threads,
                                          weight_options(opts->weights), opts->mmproj);
     } else {
       fail(ErrorKind::kInvalidArgument, "eval run: give -m MODEL_DIR or --endpoint URL --model NAME");

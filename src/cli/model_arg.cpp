@@ -66,7 +66,7 @@ void resolve_model_in_place(std::string* model, std::string* mmproj, bool no_pul
 }
 
 CLI::Option* add_model_options(CLI::App* cmd, const std::string& names, std::string* model,
-                               std::string* mmproj, const std::string& help) {
+                               std::string* mmproj, const std::string& help, std::string* as_given) {
   auto no_pull = std::make_shared<bool>(false);
   CLI::Option* m = cmd->add_option(
       names, *model, help + ", or a Hugging Face name ORG/NAME[:TAG] (cached, else pulled)");
@@ -75,7 +75,10 @@ CLI::Option* add_model_options(CLI::App* cmd, const std::string& names, std::str
   cmd->add_flag("--no-pull", *no_pull,
                 "With a Hugging Face name: use the cache only, never download");
   // After parsing, before the command's callback: the name becomes paths.
-  cmd->parse_complete_callback([model, mmproj, no_pull] { resolve_model_in_place(model, mmproj, *no_pull); });
+  cmd->parse_complete_callback([model, mmproj, no_pull, as_given] {
+    if (as_given) *as_given = *model;
+    resolve_model_in_place(model, mmproj, *no_pull);
+  });
   return m;
 }
 

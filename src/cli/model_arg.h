@@ -13,9 +13,11 @@
 namespace kantu::cli {
 
 // Adds `names` (e.g. "-m,--model"), --mmproj when `mmproj` is not null, and --no-pull to
-// cmd; returns the model option (for ->required(), ->excludes(...)).
+// cmd; returns the model option (for ->required(), ->excludes(...)). `as_given`, when not
+// null, keeps the argument as the user spelled it (a name to show), before it becomes paths.
 CLI::Option* add_model_options(CLI::App* cmd, const std::string& names, std::string* model,
-                               std::string* mmproj, const std::string& help);
+                               std::string* mmproj, const std::string& help,
+                               std::string* as_given = nullptr);
 
 // The resolution itself: `model` (and `mmproj` when not null and empty) become paths.
 void resolve_model_in_place(std::string* model, std::string* mmproj, bool no_pull);

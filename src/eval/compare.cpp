@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/mapped_file.h"
 #include "core/run_child.h"
+#include "eval/local_backend.h"
 #include "eval/report.h"
 #include "eval/run_store.h"
 
@@ -30,14 +31,6 @@ std::string file_safe(const std::string& name) {
   return out;
 }
 
-std::string base_name_of(const std::string& path) {
-  const fs::path p = fs::path(path).lexically_normal();
-  std::string name = p.filename().string();
-  if (name.empty()) name = p.parent_path().filename().string();
-  if (p.extension() == ".gguf") name = p.stem().string();
-  return name;
-}
-
 std::string run_dir_of(const CompareOptions& o, const CompareModel& m) {
   return (fs::path(o.out_dir) / "runs" / m.name).string();
 }
@@ -55,7 +48,7 @@ std::vector<CompareModel> compare_models(const std::vector<std::string>& models,
     if (m.model.empty() || (comma != std::string::npos && m.mmproj.empty())) {
       fail(ErrorKind::kInvalidArgument, "--model ", entry, ": expected a model folder, a GGUF file, or MODEL.gguf,MMPROJ.gguf");
     }
-    m.name = file_safe(base_name_of(m.model));
+    m.name = file_safe(model_label(m.model));
     out.push_back(m);
   }
   for (const std::string& entry : endpoints) {
@@ -85,7 +78,7 @@ std::vector<CompareModel> compare_models(const std::vector<std::string>& models,
 std::vector<std::string> eval_run_argv(const CompareModel& m, const CompareOptions& o) {
   std::vector<std::string> argv = {o.kantu, "eval", "run"};
   if (m.endpoint.empty()) {
-    argv.insert(argv.end(), {"-m", m.model});
+    argv.insert(argv.end(), {"-m", m.model, "--name", m.name});
     if (!m.mmproj.empty()) argv.insert(argv.end(), {"--mmproj", m.mmproj});
     argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
     argv.insert(argv.end(), o.local_args.begin(), o.local_args.end());

@@ -14,12 +14,9 @@ namespace {
 // reproducible and comparable across models; stop ids come from generation_config.json.
 class LocalBackend : public CaptionBackend {
  public:
-  LocalBackend(const std::string& model_dir, int threads, const models::WeightOptions& weights,
-               const std::string& mmproj)
-      : engine_(runtime::Engine::load(model_dir, threads, weights, mmproj)),
-        name_(std::filesystem::path(model_dir).lexically_normal().filename().string()) {
-    if (name_.empty()) name_ = std::filesystem::path(model_dir).parent_path().filename().string();
-  }
+  LocalBackend(const std::string& model_dir, std::string name, int threads,
+               const models::WeightOptions& weights, const std::string& mmproj)
+      : engine_(runtime::Engine::load(model_dir, threads, weights, mmproj)), name_(std::move(name)) {}
 
   std::string model_name() const override { return name_; }
   std::string kind() const override { return "local"; }
@@ -69,10 +66,18 @@ class LocalBackend : public CaptionBackend {
 
 }  // namespace
 
-std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, int threads,
-                                                   const models::WeightOptions& weights,
+std::unique_ptr<CaptionBackend> make_local_backend(const std::string& model_dir, const std::string& name,
+                                                   int threads, const models::WeightOptions& weights,
                                                    const std::string& mmproj) {
-  return std::make_unique<LocalBackend>(model_dir, threads, weights, mmproj);
+  return std::make_unique<LocalBackend>(model_dir, name, threads, weights, mmproj);
+}
+
+std::string model_label(const std::string& model_as_given) {
+  const std::filesystem::path p = std::filesystem::path(model_as_given).lexically_normal();
+  std::string name = p.filename().string();
+  if (name.empty()) name = p.parent_path().filename().string();
+  if (p.extension() == ".gguf") name = p.stem().string();
+  return name;
 }
 
 }  // namespace kantu::eval

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "eval/compare.h"
+#include "eval/local_backend.h"
 #include "support/expect_error.h"
 
 namespace kantu::eval {
@@ -49,9 +50,23 @@ TEST(EvalCompare, EveryRunGetsTheSameImagesAndPrompt) {
         << joined;
   }
   EXPECT_EQ(local.back(), "out/runs/a");
+  // The child names its run as compare does: a folder of GGUF files resolves to a file whose
+  // name says nothing of the model, so the report would otherwise show "model-Q4_K_M" thrice.
+  const auto name = std::find(local.begin(), local.end(), "--name");
+  ASSERT_NE(name, local.end());
+  EXPECT_EQ(*(name + 1), "a");
+  EXPECT_EQ(std::find(remote.begin(), remote.end(), "--name"), remote.end());
   EXPECT_NE(std::find(local.begin(), local.end(), "q8"), local.end());
   EXPECT_EQ(std::find(remote.begin(), remote.end(), "q8"), remote.end());
   EXPECT_NE(std::find(remote.begin(), remote.end(), "http://h:1"), remote.end());
+}
+
+TEST(EvalModelLabel, IsTheLastPartOfTheModelAsGiven) {
+  EXPECT_EQ(model_label("/m/qwen3-vl-2b-q4km/"), "qwen3-vl-2b-q4km");
+  EXPECT_EQ(model_label("/m/qwen3-vl-2b-q4km"), "qwen3-vl-2b-q4km");
+  EXPECT_EQ(model_label("Qwen/Qwen3-VL-2B-Instruct"), "Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(model_label("x/llava-next.Q4_K_M.gguf"), "llava-next.Q4_K_M");
+  EXPECT_EQ(model_label("ORG/NAME-GGUF:Q8_0"), "NAME-GGUF:Q8_0");
 }
 
 TEST(EvalCompare, MalformedEntriesAreClearErrors) {
