@@ -23,6 +23,23 @@ int64_t side(const JsonFields& f, const std::string& key) {
 
 }  // namespace
 
+std::vector<std::array<int64_t, 2>> parse_image_grid_pinpoints(const JsonFields& f) {
+  if (!f.has("image_grid_pinpoints")) return kDefaultPinpoints;
+  const Json& list = f.json().at("image_grid_pinpoints");
+  const char* what = "a list of [height, width] pairs of positive integers";
+  if (!list.is_array() || list.empty() || list.size() > 1024) f.wrong("image_grid_pinpoints", what);
+  std::vector<std::array<int64_t, 2>> out;
+  for (const Json& p : list) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer() ||
+        p[0].get<int64_t>() < 1 || p[1].get<int64_t>() < 1 || p[0].get<int64_t>() > kMaxSide ||
+        p[1].get<int64_t>() > kMaxSide) {
+      f.wrong("image_grid_pinpoints", what);
+    }
+    out.push_back({p[0].get<int64_t>(), p[1].get<int64_t>()});
+  }
+  return out;
+}
+
 ClipPreprocessorConfig parse_clip_preprocessor_config(const Json& json, const std::string& file,
                                                       bool anyres) {
   const JsonFields f(json, file);
@@ -67,23 +84,7 @@ ClipPreprocessorConfig parse_clip_preprocessor_config(const Json& json, const st
     fail(ErrorKind::kUnsupported, file, ": resample ", c.resample,
          " is not supported (kantu resamples with Pillow's bicubic, 3)");
   }
-  if (anyres) {
-    c.image_grid_pinpoints = kDefaultPinpoints;
-    if (f.has("image_grid_pinpoints")) {
-      const Json& list = f.json().at("image_grid_pinpoints");
-      const char* what = "a list of [height, width] pairs of positive integers";
-      if (!list.is_array() || list.empty() || list.size() > 1024) f.wrong("image_grid_pinpoints", what);
-      c.image_grid_pinpoints.clear();
-      for (const Json& p : list) {
-        if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer() ||
-            p[0].get<int64_t>() < 1 || p[1].get<int64_t>() < 1 || p[0].get<int64_t>() > kMaxSide ||
-            p[1].get<int64_t>() > kMaxSide) {
-          f.wrong("image_grid_pinpoints", what);
-        }
-        c.image_grid_pinpoints.push_back({p[0].get<int64_t>(), p[1].get<int64_t>()});
-      }
-    }
-  }
+  if (anyres) c.image_grid_pinpoints = parse_image_grid_pinpoints(f);
   return c;
 }
 

@@ -39,6 +39,14 @@ struct ClipPreprocessorConfig {
   int64_t base_width() const { return size_width > 0 ? size_width : shortest_edge; }
 };
 
+class JsonFields;
+
+// image_grid_pinpoints, which config.json (LlavaNextConfig) and preprocessor_config.json
+// (LlavaNextImageProcessor) both carry in one form: a non-empty list of [height, width]
+// pairs of positive integers (at most 16384 each, 1024 pairs); the five 336-px canvases
+// both classes default to when the key is absent. Error(kCorrupt) naming the key otherwise.
+std::vector<std::array<int64_t, 2>> parse_image_grid_pinpoints(const JsonFields& f);
+
 // `file` names the file in errors; anyres: the processor is LlavaNextImageProcessor (its
 // default pinpoints apply when the file has none).
 ClipPreprocessorConfig parse_clip_preprocessor_config(const Json& json, const std::string& file,

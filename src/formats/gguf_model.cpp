@@ -66,11 +66,7 @@ std::string clip_mlp_name(const GgufFile& f, const std::string& name) {
   if (!f.has_tensor(down) || !f.has("clip.vision.embedding_length")) return name;
   const TensorView& t = f.tensor(down);
   const bool legacy = t.shape.size() == 2 && t.shape[1] == f.integer("clip.vision.embedding_length");
-  if (legacy) return name;
-  std::string out = name;
-  if (name.find(".ffn_up.") != std::string::npos) return out.replace(at, 8, ".ffn_down.");
-  if (name.find(".ffn_down.") != std::string::npos) return out.replace(at, 10, ".ffn_up.");
-  return name;
+  return legacy ? name : swap_clip_mlp_name(name);
 }
 
 // Every tensor of `f` under its Hugging Face name; unknown names are an error (a file

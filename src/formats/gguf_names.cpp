@@ -329,6 +329,14 @@ std::optional<std::array<std::string, 3>> gguf_qkv_split_names(const std::string
                                     numbered(kGgufVisionBlock, n, "attn_v" + suffix)};
 }
 
+std::string swap_clip_mlp_name(const std::string& gguf_name) {
+  if (!gguf_name.starts_with("v.blk.")) return gguf_name;
+  std::string out = gguf_name;
+  if (const size_t at = out.find(".ffn_down."); at != std::string::npos) return out.replace(at, 10, ".ffn_up.");
+  if (const size_t at = out.find(".ffn_up."); at != std::string::npos) return out.replace(at, 8, ".ffn_down.");
+  return gguf_name;
+}
+
 GgufPairFile gguf_file_of(const std::string& gguf_name) {
   const std::string_view name = gguf_name;
   return name.starts_with("v.") || name.starts_with("mm.") || name == "model.image_newline"

@@ -59,6 +59,11 @@ std::optional<std::string> hf_name_of(const std::string& gguf_name, ModelFamily 
 std::optional<std::array<std::string, 3>> gguf_qkv_split_names(const std::string& hf_name,
                                                                ModelFamily family);
 
+// LLaVA's CLIP MLP tensor under its other name: "v.blk.N.ffn_down.*" <-> "v.blk.N.ffn_up.*"
+// (the legacy converter names fc1 ffn_down, as the table does; other converters name it
+// ffn_up, which the reader tells apart by shape); any other name as it is.
+std::string swap_clip_mlp_name(const std::string& gguf_name);
+
 enum class GgufPairFile { kText, kMmproj };
 // Which file of the pair holds a GGUF tensor: "v.*" and "mm.*" live in the mmproj file.
 GgufPairFile gguf_file_of(const std::string& gguf_name);

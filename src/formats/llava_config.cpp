@@ -1,6 +1,7 @@
 #include "formats/llava_config.h"
 
 #include "core/error.h"
+#include "formats/clip_preprocessor_config.h"
 #include "formats/json_fields.h"
 #include "formats/model_family.h"
 
@@ -126,22 +127,6 @@ std::vector<int64_t> feature_layers(const JsonFields& f) {
   return out;
 }
 
-std::vector<std::array<int64_t, 2>> pinpoints(const JsonFields& f) {
-  if (!f.has("image_grid_pinpoints")) return {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
-  const Json& list = f.json().at("image_grid_pinpoints");
-  const char* what = "a list of [height, width] pairs of positive integers";
-  if (!list.is_array() || list.empty()) f.wrong("image_grid_pinpoints", what);
-  std::vector<std::array<int64_t, 2>> out;
-  for (const Json& p : list) {
-    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer() ||
-        p[0].get<int64_t>() < 1 || p[1].get<int64_t>() < 1) {
-      f.wrong("image_grid_pinpoints", what);
-    }
-    out.push_back({p[0].get<int64_t>(), p[1].get<int64_t>()});
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<int64_t> Config::feature_indexes() const {
@@ -184,7 +169,7 @@ Config parse_config(const Json& doc, const std::string& file) {
     fail(ErrorKind::kUnsupported, file, ": LLaVA-NeXT with vision_feature_select_strategy \"full\" "
          "cannot pack its tiles (transformers cannot either)");
   }
-  if (c.next) c.image_grid_pinpoints = pinpoints(f);
+  if (c.next) c.image_grid_pinpoints = parse_image_grid_pinpoints(f);
   // The top-level flag wins; text_config's is forwarded when the top level says false.
   c.text.tie_word_embeddings = f.boolean("tie_word_embeddings", false) || c.text.tie_word_embeddings;
   return c;

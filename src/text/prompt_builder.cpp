@@ -31,4 +31,32 @@ void render_parts(const Message& m, const ChatOptions& options, VisionCounters& 
   }
 }
 
+void render_content(const Message& m, const ChatOptions& options, VisionCounters& counters,
+                    PromptBuilder& out) {
+  if (m.content_is_string) {
+    out.text(m.content_text);
+  } else {
+    render_parts(m, options, counters, out);
+  }
+}
+
+void open_chatml_turn(std::string_view role, PromptBuilder& out) {
+  out.control("<|im_start|>");
+  out.text(role);
+  out.text("\n");
+}
+
+void close_chatml_turn(PromptBuilder& out) {
+  out.control("<|im_end|>");
+  out.text("\n");
+}
+
+RenderedPrompt finish_chatml_prompt(const ChatOptions& options, const VisionCounters& counters,
+                                    PromptBuilder& out) {
+  if (options.add_generation_prompt) open_chatml_turn("assistant", out);
+  out.prompt().image_count = counters.images;
+  out.prompt().video_count = counters.videos;
+  return std::move(out.prompt());
+}
+
 }  // namespace kantu::text

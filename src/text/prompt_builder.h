@@ -37,4 +37,18 @@ struct VisionCounters {
 void render_parts(const Message& m, const ChatOptions& options, VisionCounters& counters,
                   PromptBuilder& out);
 
+// A message's content as the Qwen templates render user turns: a string verbatim, a
+// content list through render_parts.
+void render_content(const Message& m, const ChatOptions& options, VisionCounters& counters,
+                    PromptBuilder& out);
+
+// ChatML, the turn markup of the Qwen templates: "<|im_start|>" (a control token) + the
+// role + "\n" opens a turn, "<|im_end|>" + "\n" closes it.
+void open_chatml_turn(std::string_view role, PromptBuilder& out);
+void close_chatml_turn(PromptBuilder& out);
+// The end of a ChatML prompt: the assistant turn opened when add_generation_prompt, the
+// vision counts recorded; returns the prompt.
+RenderedPrompt finish_chatml_prompt(const ChatOptions& options, const VisionCounters& counters,
+                                    PromptBuilder& out);
+
 }  // namespace kantu::text

@@ -17,8 +17,6 @@ namespace kantu::text {
 
 namespace {
 
-constexpr const char* kImStart = "<|im_start|>";
-constexpr const char* kImEnd = "<|im_end|>";
 constexpr const char* kDefaultSystem = "You are a helpful assistant.";
 
 class Qwen2VLChatFormat final : public ChatFormat {
@@ -33,30 +31,15 @@ class Qwen2VLChatFormat final : public ChatFormat {
     for (size_t i = 0; i < messages.size(); ++i) {
       const Message& m = messages[i];
       if (i == 0 && m.role != "system") {
-        out.control(kImStart);
-        out.text("system\n");
+        open_chatml_turn("system", out);
         out.text(kDefaultSystem);
-        out.control(kImEnd);
-        out.text("\n");
+        close_chatml_turn(out);
       }
-      out.control(kImStart);
-      out.text(m.role);
-      out.text("\n");
-      if (m.content_is_string) {
-        out.text(m.content_text);
-      } else {
-        render_parts(m, options, counters, out);
-      }
-      out.control(kImEnd);
-      out.text("\n");
+      open_chatml_turn(m.role, out);
+      render_content(m, options, counters, out);
+      close_chatml_turn(out);
     }
-    if (options.add_generation_prompt) {
-      out.control(kImStart);
-      out.text("assistant\n");
-    }
-    out.prompt().image_count = counters.images;
-    out.prompt().video_count = counters.videos;
-    return std::move(out.prompt());
+    return finish_chatml_prompt(options, counters, out);
   }
 };
 

@@ -16,7 +16,6 @@ namespace kantu::text {
 namespace {
 
 constexpr const char* kImStart = "<|im_start|>";
-constexpr const char* kImEnd = "<|im_end|>";
 constexpr const char* kToolCall = "<tool_call>";
 constexpr const char* kToolCallEnd = "</tool_call>";
 constexpr const char* kToolResponse = "<tool_response>";
@@ -32,8 +31,7 @@ class Qwen3VLChatFormat final : public ChatFormat {
     PromptBuilder out;
     const bool first_is_system = messages[0].role == "system";
     if (!options.tools.empty()) {
-      out.control(kImStart);
-      out.text("system\n");
+      open_chatml_turn("system", out);
       if (first_is_system) {
         system_text(messages[0], out);
         out.text("\n\n");
@@ -54,27 +52,21 @@ class Qwen3VLChatFormat final : public ChatFormat {
       out.control(kToolCall);
       out.text("\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n");
       out.control(kToolCallEnd);
-      out.control(kImEnd);
-      out.text("\n");
+      close_chatml_turn(out);
     } else if (first_is_system) {
-      out.control(kImStart);
-      out.text("system\n");
+      open_chatml_turn("system", out);
       system_text(messages[0], out);
-      out.control(kImEnd);
-      out.text("\n");
+      close_chatml_turn(out);
     }
     VisionCounters counters;
     for (size_t i = 0; i < messages.size(); ++i) {
       const Message& m = messages[i];
       if (m.role == "user") {
-        out.control(kImStart);
-        out.text("user\n");
-        user_content(m, options, counters, out);
-        out.control(kImEnd);
-        out.text("\n");
+        open_chatml_turn("user", out);
+        render_content(m, options, counters, out);
+        close_chatml_turn(out);
       } else if (m.role == "assistant") {
-        out.control(kImStart);
-        out.text("assistant\n");
+        open_chatml_turn("assistant", out);
         if (m.content_is_string) {
           out.text(m.content_text);
         } else {
@@ -92,8 +84,7 @@ class Qwen3VLChatFormat final : public ChatFormat {
           out.text("}\n");
           out.control(kToolCallEnd);
         }
-        out.control(kImEnd);
-        out.text("\n");
+        close_chatml_turn(out);
       } else if (m.role == "tool") {
         if (i == 0 || messages[i - 1].role != "tool") {
           out.control(kImStart);
@@ -102,25 +93,16 @@ class Qwen3VLChatFormat final : public ChatFormat {
         out.text("\n");
         out.control(kToolResponse);
         out.text("\n");
-        user_content(m, options, counters, out);
+        render_content(m, options, counters, out);
         out.text("\n");
         out.control(kToolResponseEnd);
-        if (i + 1 == messages.size() || messages[i + 1].role != "tool") {
-          out.control(kImEnd);
-          out.text("\n");
-        }
+        if (i + 1 == messages.size() || messages[i + 1].role != "tool") close_chatml_turn(out);
       } else if (m.role != "system") {
         fail(ErrorKind::kInvalidArgument, "chat: message ", i, " has unsupported role '", m.role,
              "'");
       }
     }
-    if (options.add_generation_prompt) {
-      out.control(kImStart);
-      out.text("assistant\n");
-    }
-    out.prompt().image_count = counters.images;
-    out.prompt().video_count = counters.videos;
-    return std::move(out.prompt());
+    return finish_chatml_prompt(options, counters, out);
   }
 
  private:
@@ -133,16 +115,6 @@ class Qwen3VLChatFormat final : public ChatFormat {
     for (const ContentPart& part : m.parts) {
       if (part.text) out.text(*part.text);
     }
-  }
-
-  // User and tool content: text verbatim, images and videos as vision placeholders.
-  static void user_content(const Message& m, const ChatOptions& options, VisionCounters& counters,
-                           PromptBuilder& out) {
-    if (m.content_is_string) {
-      out.text(m.content_text);
-      return;
-    }
-    render_parts(m, options, counters, out);
   }
 };
 

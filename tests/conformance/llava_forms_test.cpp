@@ -3,16 +3,20 @@
 //   - config.json without model_type (top level, text_config, vision_config): transformers'
 //     LlavaConfig / LlavaNextConfig load it (the model class picks the config class; the
 //     text model is then Llama, the tower CLIP): identical logits and greedy ids.
+//   - an mmproj whose CLIP MLP names are not swapped (fc1 = ffn_up) loads the same tensors
+//     as the legacy converter's (fc1 = ffn_down): identical logits.
 //   - a text-only Llama GGUF (no mmproj, no <image> token) is not a LLaVA: refused with what
 //     it is and how to pass an mmproj.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/json.h"
 #include "core/mapped_file.h"
+#include "formats/gguf.h"
 #include "formats/model_folder.h"
 #include "runtime/generate.h"
 #include "support/expect_error.h"
@@ -82,6 +86,54 @@ std::string variant_name(const ::testing::TestParamInfo<const char*>& param) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Llava, LlavaWithoutModelType, ::testing::Values("llava15-tiny-a", "llava-next-tiny-a"),
+                         variant_name);
+
+// llama.cpp's legacy LLaVA converter names CLIP's fc1 ffn_down and fc2 ffn_up; an mmproj
+// named the other way round (fc1 = ffn_up) is told apart by shape, as llama.cpp does
+// (fc1's input is the tower's width): the same tensors under the same Hugging Face names,
+// so the same logits, bit for bit.
+class LlavaMmprojMlpNames : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LlavaMmprojMlpNames, UnswappedNamesLoadAsTheSwappedOnes) {
+  const std::string folder = test::testdata(std::string("models/") + GetParam());
+  const test::GgufPair legacy = test::write_llava_gguf_pair(folder, test::make_temp_dir("mlp_legacy"), DType::kF16);
+  const test::GgufPair plain =
+      test::write_llava_gguf_pair(folder, test::make_temp_dir("mlp_plain"), DType::kF16, {}, false);
+
+  // The two files differ in the names: fc1 [intermediate, width] is ffn_down in one, ffn_up
+  // in the other.
+  const int64_t width = read_json_file(folder + "/config.json").at("vision_config").at("hidden_size").get<int64_t>();
+  const GgufFile legacy_file = GgufFile::open(legacy.mmproj), plain_file = GgufFile::open(plain.mmproj);
+  ASSERT_NE(legacy_file.tensor("v.blk.0.ffn_down.weight").shape[0], width);
+  EXPECT_EQ(legacy_file.tensor("v.blk.0.ffn_down.weight").shape[1], width);
+  EXPECT_EQ(plain_file.tensor("v.blk.0.ffn_up.weight").shape, legacy_file.tensor("v.blk.0.ffn_down.weight").shape);
+  EXPECT_EQ(plain_file.tensor("v.blk.0.ffn_down.bias").shape, legacy_file.tensor("v.blk.0.ffn_up.bias").shape);
+
+  const ModelFolder a = ModelFolder::open_gguf(legacy.model, legacy.mmproj, {});
+  const ModelFolder b = ModelFolder::open_gguf(legacy.model, plain.mmproj, {});
+  ASSERT_EQ(a.weights().tensors().size(), b.weights().tensors().size());
+  int mlp = 0;
+  for (const auto& [name, view] : a.weights().tensors()) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(b.weights().has(name));
+    const TensorView& other = b.weights().get(name);
+    ASSERT_EQ(other.dtype, view->dtype);
+    ASSERT_EQ(other.shape, view->shape);
+    ASSERT_EQ(other.nbytes, view->nbytes);
+    EXPECT_EQ(std::memcmp(other.data, view->data, view->nbytes), 0);
+    mlp += name.find(".mlp.fc") != std::string::npos && name.find("vision_tower") != std::string::npos;
+  }
+  EXPECT_GE(mlp, 4);  // fc1 and fc2, weight and bias, of every block
+
+  const Answer want = answer(legacy.model, legacy.mmproj);
+  const Answer got = answer(legacy.model, plain.mmproj);
+  ASSERT_FALSE(want.prompt_logits.empty());
+  EXPECT_EQ(got.prompt_ids, want.prompt_ids);
+  EXPECT_TRUE(got.prompt_logits == want.prompt_logits);
+  EXPECT_EQ(got.greedy, want.greedy);
+}
+
+INSTANTIATE_TEST_SUITE_P(Llava, LlavaMmprojMlpNames, ::testing::Values("llava15-tiny-a", "llava-next-tiny-a"),
                          variant_name);
 
 TEST(LlavaNamedByNothing, AConfigNamingNoLlavaIsRefused) {

@@ -54,7 +54,7 @@ void write_all(GgufWriter& w, const std::vector<Pending>& tensors) {
 }  // namespace
 
 GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
-                               const std::set<std::string>& drop) {
+                               const std::set<std::string>& drop, bool legacy_mlp_names) {
   const Json config = read_json_file(hf_dir + "/config.json");
   const llava::Config c = llava::parse_config(config, hf_dir + "/config.json");
   const ModelFamily family = c.next ? ModelFamily::kLlavaNext : ModelFamily::kLlava;
@@ -64,8 +64,9 @@ GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out
   std::vector<Pending> text, vision;
   for (const auto& [hf, view] : st.tensors()) {
     if (!runtime::llava_gguf_keeps(hf, c)) continue;
-    const std::optional<std::string> name = gguf_name_of(hf, family);
+    std::optional<std::string> name = gguf_name_of(hf, family);
     if (!name) throw std::runtime_error("no GGUF name for " + hf);
+    if (!legacy_mlp_names) name = swap_clip_mlp_name(*name);
     if (drop.count(*name)) continue;
     std::vector<float> values = to_f32(view);
     const bool q = name->find(".attn_q.") != std::string::npos, k = name->find(".attn_k.") != std::string::npos;

@@ -24,9 +24,11 @@ GgufPair write_gguf_pair(const std::string& hf_dir, const std::string& out_dir, 
                          const std::set<std::string>& drop = {});
 
 // The LLaVA-1.5 / NeXT pair (gguf_llava_pair.cpp; write_gguf_pair dispatches to it):
-// F32, F16 or BF16 matrices.
+// F32, F16 or BF16 matrices. The CLIP MLP is named as llama.cpp's legacy converter names
+// it (fc1 -> ffn_down, fc2 -> ffn_up), or with legacy_mlp_names false the other way round
+// (fc1 -> ffn_up), which llama.cpp also reads.
 GgufPair write_llava_gguf_pair(const std::string& hf_dir, const std::string& out_dir, DType weights,
-                               const std::set<std::string>& drop = {});
+                               const std::set<std::string>& drop = {}, bool legacy_mlp_names = true);
 
 // A plain Llama GGUF text file: the tiny LLaVA-1.5 pair's text file (written to out_dir)
 // with its "<image>" token renamed, so nothing in it says LLaVA (general.architecture

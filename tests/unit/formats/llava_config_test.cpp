@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/json.h"
+#include "formats/clip_preprocessor_config.h"
 #include "formats/llava_config.h"
 #include "support/expect_error.h"
 
@@ -110,6 +111,31 @@ TEST(LlavaConfig, AConfigThatNamesNoLlavaIsRefused) {
                      "config.json: qwen2_vl (Qwen2VLForConditionalGeneration) is not LLaVA");
   test::expect_error([] { parse(R"({"model_type": "llama"})"); }, ErrorKind::kUnsupported,
                      "unsupported model type llama");
+}
+
+// config.json's image_grid_pinpoints (LlavaNextConfig) and preprocessor_config.json's
+// (LlavaNextImageProcessor) are one form, read by one parser: the same canvases, the same
+// defaults, the same limits.
+TEST(LlavaConfig, PinpointsAreReadAsTheProcessorReadsThem) {
+  const std::string list = R"([[336, 672], [1008, 336]])";
+  const Config c = parse(R"({"model_type": "llava_next", "image_grid_pinpoints": )" + list + "}");
+  const ClipPreprocessorConfig p =
+      parse_clip_preprocessor_config(Json::parse(R"({"image_grid_pinpoints": )" + list + "}"), "pre.json", true);
+  EXPECT_EQ(c.image_grid_pinpoints, p.image_grid_pinpoints);
+  EXPECT_EQ(c.image_grid_pinpoints, (std::vector<std::array<int64_t, 2>>{{336, 672}, {1008, 336}}));
+  EXPECT_EQ(parse(R"({"model_type": "llava_next"})").image_grid_pinpoints,
+            parse_clip_preprocessor_config(Json::object(), "pre.json", true).image_grid_pinpoints);
+  for (const char* bad : {R"([[336, 20000]])", R"([])", R"([[336]])", R"([[0, 336]])"}) {
+    SCOPED_TRACE(bad);
+    test::expect_error([&] { parse(std::string(R"({"model_type": "llava_next", "image_grid_pinpoints": )") + bad + "}"); },
+                       ErrorKind::kCorrupt, "config.json: image_grid_pinpoints must be");
+    test::expect_error(
+        [&] {
+          parse_clip_preprocessor_config(Json::parse(std::string(R"({"image_grid_pinpoints": )") + bad + "}"),
+                                         "pre.json", true);
+        },
+        ErrorKind::kCorrupt, "pre.json: image_grid_pinpoints must be");
+  }
 }
 
 }  // namespace
