@@ -124,8 +124,14 @@ def parse_mtmd_log(text):
         m = re.search(pattern, text)
         return float(m.group(1)) if m else None
 
+    def total_ms(pattern):
+        # LLaVA-NeXT's image is several chunks (the overview and each tile), each encoded and
+        # logged on its own: the image's encode time is their sum.
+        found = re.findall(pattern, text)
+        return sum(float(v) for v in found) if found else None
+
     return {
-        "image_ms": ms(r"(?:mtmd batch encoding done|slice encoded) in (\d+) ms"),
+        "image_ms": total_ms(r"(?:mtmd batch encoding done|slice encoded) in (\d+) ms"),
         "image_decode_ms": ms(r"decoded \(batch \d+/\d+\) in (\d+) ms"),
         "prompt_eval_ms": ms(r"prompt eval time =\s*([\d.]+) ms"),
         "eval_ms": ms(r"\beval time =\s*([\d.]+) ms / +\d+ runs"),
@@ -136,6 +142,9 @@ def llama_mtmd(bin_dir, model, mmproj, image, threads, n_predict):
     argv = [os.path.join(bin_dir, "llama-mtmd-cli"), "-m", model, "--mmproj", mmproj,
             "--image", image, "-p", "Describe this image in detail.", "-n", str(n_predict),
             "-t", str(threads), "--temp", "0", "-c", "4096", "--no-warmup",
+            # --jinja: render the GGUF's own chat template, as kantu does (llama.cpp's built-in
+            # matcher refuses llava-hf's template: "this custom template is not supported")
+            "--jinja",
             "-lv", "4"]  # verbosity 4 lets libllama's perf lines through
     out, err, _, rss = run(argv)
     r = parse_mtmd_log(out + err)
