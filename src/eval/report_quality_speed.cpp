@@ -24,6 +24,30 @@ struct Point {
   double latency_ms, cider, memory_mb;  // memory < 0: unknown
 };
 
+// A placed name: its horizontal extent and baseline (12-px text, about 14 px a line).
+struct LabelBox {
+  double x0, x1, y;
+};
+
+constexpr double kLabelLine = 14;
+
+// The baseline nearest `want`, within [lowest_y, highest_y], whose line overlaps no placed
+// name: tries want, want - 14, want + 14, want - 28, ... and falls back to want.
+double free_label_row(const std::vector<LabelBox>& placed, double x0, double x1, double want, double lowest_y,
+                      double highest_y) {
+  const auto clashes = [&](double y) {
+    return std::any_of(placed.begin(), placed.end(), [&](const LabelBox& b) {
+      return x0 < b.x1 && b.x0 < x1 && std::abs(y - b.y) < kLabelLine;
+    });
+  };
+  for (int step = 0; step < 40; ++step) {
+    const double y = want + (step % 2 ? -1 : 1) * kLabelLine * ((step + 1) / 2);
+    if (y < lowest_y || y > highest_y) continue;
+    if (!clashes(y)) return y;
+  }
+  return want;
+}
+
 }  // namespace
 
 std::string quality_speed_chart(const std::vector<RunStats>& runs) {
@@ -73,8 +97,10 @@ std::string quality_speed_chart(const std::vector<RunStats>& runs) {
          "\" font-size=\"12\" text-anchor=\"middle\">mean latency per image (ms)</text>";
   svg += "<text x=\"14\" y=\"" + num(top + plot_h / 2) + "\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 " +
          num(top + plot_h / 2) + ")\">CIDEr (x100)</text>";
-  // Largest bubbles first, so smaller ones stay visible on top.
+  // Largest bubbles first, so smaller ones stay visible on top; the names go over all bubbles.
   std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.memory_mb > b.memory_mb; });
+  std::string labels;
+  std::vector<LabelBox> placed;
   for (const Point& p : points) {
     const RunStats& r = runs[p.run];
     const double cx = px(p.latency_ms), cy = py(p.cider);
@@ -86,12 +112,17 @@ std::string quality_speed_chart(const std::vector<RunStats>& runs) {
            "\" fill=\"" + (known ? std::string(color(p.run)) : "none") + "\" fill-opacity=\"0.55\" stroke=\"" +
            color(p.run) + "\" stroke-width=\"2\"" + (known ? "" : " stroke-dasharray=\"4 3\"") + "><title>" +
            escape(title) + "</title></circle>";
-    // The name beside the bubble, on the side with room.
-    const bool flip = cx + radius + 8 + 7.0 * static_cast<double>(r.model.size()) > left + plot_w;
-    svg += "<text class=\"label\" x=\"" + num(flip ? cx - radius - 4 : cx + radius + 4) + "\" y=\"" + num(cy + 4) +
-           "\" font-size=\"12\" text-anchor=\"" + (flip ? "end" : "start") + "\">" + escape(r.model) + "</text>";
+    // The name beside the bubble, on the side with room, moved up or down off any name
+    // already placed (runs of similar latency and score would print over each other).
+    const double text_w = 7.0 * static_cast<double>(r.model.size());
+    const bool flip = cx + radius + 8 + text_w > left + plot_w;
+    const double x0 = flip ? cx - radius - 4 - text_w : cx + radius + 4;
+    const double y = free_label_row(placed, x0, x0 + text_w, cy + 4, top + 12, top + plot_h - 2);
+    placed.push_back({x0, x0 + text_w, y});
+    labels += "<text class=\"label\" x=\"" + num(flip ? cx - radius - 4 : cx + radius + 4) + "\" y=\"" + num(y) +
+              "\" font-size=\"12\" text-anchor=\"" + (flip ? "end" : "start") + "\">" + escape(r.model) + "</text>";
   }
-  svg += "</svg>";
+  svg += labels + "</svg>";
   std::string note = "<p>Bubble area is proportional to peak resident memory; a dashed ring is a run whose memory is "
                      "unknown (an endpoint).";
   if (!left_out.empty()) {

@@ -89,6 +89,19 @@ try {
     return bad;
   });
   check(outside.length === 0, `no chart label outside its chart ${outside.join("; ")}`);
+  // Models of similar latency and score must not print their names over each other.
+  const overlapping = await page.$$eval("#quality-speed text.label", (ts) => {
+    const boxes = ts.map((t) => ({ name: t.textContent, r: t.getBoundingClientRect() }));
+    const bad = [];
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+          bad.push(`${boxes[i].name} / ${boxes[j].name}`);
+      }
+    return bad;
+  });
+  check(overlapping.length === 0, `no two model names overlap in the quality-versus-speed chart ${overlapping.join("; ")}`);
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   await page.screenshot({ path: join(outDir, "eval_report.png"), fullPage: true });
   check(true, `screenshot saved to ${join(outDir, "eval_report.png")}`);
