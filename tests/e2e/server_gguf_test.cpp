@@ -12,9 +12,9 @@
 
 #include "core/json.h"
 #include "core/base64.h"
-#include "server/http_server.h"
 #include "server/real_engine.h"
 #include "support/gguf_pair.h"
+#include "support/served_engine.h"
 #include "support/testdata.h"
 
 namespace kantu::server {
@@ -35,30 +35,17 @@ class Served {
     eo.threads = 2;
     eo.context_length = 256;
     eo.mmproj = mmproj;
-    engine_ = load_real_engine(model, eo);
-    ServerOptions so;
-    so.port = 0;
-    http_ = std::make_unique<HttpServer>(so);
-    port_ = http_->bind();
-    http_->set_engine(engine_.get());
-    runner_ = std::thread([this] { http_->run(); });
-  }
-  ~Served() {
-    http_->stop();
-    runner_.join();
+    served_ = std::make_unique<test::ServedEngine>(model, eo);
   }
   httplib::Result chat(const Json& messages) {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", served_->port());
     c.set_read_timeout(60, 0);
     const Json body = {{"messages", messages}, {"max_tokens", 8}, {"temperature", 0}};
     return c.Post("/v1/chat/completions", body.dump(), "application/json");
   }
 
  private:
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<HttpServer> http_;
-  int port_ = 0;
-  std::thread runner_;
+  std::unique_ptr<test::ServedEngine> served_;
 };
 
 Json image_message(const std::string& text) {

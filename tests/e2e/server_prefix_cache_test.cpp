@@ -13,8 +13,8 @@
 
 #include "core/base64.h"
 #include "core/json.h"
-#include "server/http_server.h"
 #include "server/real_engine.h"
+#include "support/served_engine.h"
 #include "support/testdata.h"
 
 namespace kantu::server {
@@ -36,21 +36,12 @@ class PrefixServer {
     eo.context_length = 512;
     eo.kv_cache_bytes = kv_cache_bytes;
     eo.prefill_chunk_steps = chunk_steps;
-    engine_ = load_real_engine(test::testdata("models/qwen3vl-tiny-a"), eo);
     ServerOptions so;
-    so.port = 0;
     so.scheduler = {4, 16};
-    http_ = std::make_unique<HttpServer>(so);
-    port_ = http_->bind();
-    http_->set_engine(engine_.get());
-    runner_ = std::thread([this] { http_->run(); });
-  }
-  ~PrefixServer() {
-    http_->stop();
-    runner_.join();
+    served_ = std::make_unique<test::ServedEngine>(test::testdata("models/qwen3vl-tiny-a"), eo, so);
   }
   Json chat(const Json& body) const {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", served_->port());
     c.set_read_timeout(120, 0);
     auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
     if (!r || r->status != 200) return Json{{"failed", r ? r->body : "no response"}};
@@ -61,7 +52,7 @@ class PrefixServer {
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};
     std::string raw;
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", served_->port());
     c.set_read_timeout(120, 0);
     httplib::Request req;
     req.method = "POST";
@@ -90,15 +81,12 @@ class PrefixServer {
     return {text, usage};
   }
   std::string metrics() const {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", served_->port());
     return c.Get("/metrics")->body;
   }
 
  private:
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<HttpServer> http_;
-  int port_ = 0;
-  std::thread runner_;
+  std::unique_ptr<test::ServedEngine> served_;
 };
 
 int64_t prefix_metric(const std::string& text, const std::string& name) {

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "core/json.h"
-#include "server/http_server.h"
 #include "server/real_engine.h"
+#include "support/served_engine.h"
 #include "support/testdata.h"
 
 namespace kantu::server {
@@ -21,25 +21,16 @@ class DefaultsServer {
     RealEngineOptions eo;
     eo.threads = 2;
     eo.context_length = 256;
-    engine_ = load_real_engine(test::testdata("models/" + model), eo);
     ServerOptions so;
-    so.port = 0;
     so.scheduler = {2, 16};
-    http_ = std::make_unique<HttpServer>(so);
-    port_ = http_->bind();
-    http_->set_engine(engine_.get());
-    runner_ = std::thread([this] { http_->run(); });
-  }
-  ~DefaultsServer() {
-    http_->stop();
-    runner_.join();
+    served_ = std::make_unique<test::ServedEngine>(test::testdata("models/" + model), eo, so);
   }
   // The answer to one question with `fields` added to the request.
   std::string answer(const Json& fields) const {
     Json body = {{"messages", Json::array({{{"role", "user"}, {"content", "Tell me a long story about a red fox."}}})},
                  {"max_tokens", 24}};
     body.update(fields);
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", served_->port());
     c.set_read_timeout(120, 0);
     auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
     if (!r || r->status != 200) return "<failed: " + (r ? r->body : std::string("no response")) + ">";
@@ -47,10 +38,7 @@ class DefaultsServer {
   }
 
  private:
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<HttpServer> http_;
-  int port_ = 0;
-  std::thread runner_;
+  std::unique_ptr<test::ServedEngine> served_;
 };
 
 TEST(ServerSamplingDefaults, ARequestWithoutSamplingFieldsUsesTheModelsGenerationConfig) {
