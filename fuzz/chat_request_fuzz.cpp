@@ -4,6 +4,7 @@
 // that passed the format check, numbers in range).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/error.h"
@@ -30,8 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (image.empty() || image.size() > limits.max_image_bytes) __builtin_trap();
       kantu::server::check_image_magic(image, "image");  // throws if it let one through
     }
+    // A sampling field the request gave is in its range; one it left out stays unset (the
+    // model's generation_config fills it later).
     const auto& p = chat.params;
-    if (p.max_tokens < 0 || !(p.temperature >= 0 && p.temperature <= 2) || !(p.top_p > 0 && p.top_p <= 1) ||
+    const auto& s = p.sampling;
+    const auto outside = [](const std::optional<float>& v, float lo, float hi, bool lo_open) {
+      return v && !((lo_open ? *v > lo : *v >= lo) && *v <= hi);
+    };
+    if (p.max_tokens < 0 || outside(s.temperature, 0, 2, false) || outside(s.top_p, 0, 1, true) ||
+        outside(s.min_p, 0, 1, false) || outside(s.presence_penalty, -2, 2, false) ||
+        outside(s.repetition_penalty, 0, 10, true) || (s.top_k && *s.top_k < 0) ||
         (p.min_pixels && p.max_pixels && p.min_pixels > p.max_pixels))
       __builtin_trap();
   } catch (const kantu::Error&) {
