@@ -41,7 +41,7 @@ struct ChatMessage {
 };
 
 struct GenerationParams {
-  int max_tokens = 0;  // 0 = as many as fit in the context (capped by the engine default)
+  int max_tokens = 0;  // 0 = the engine's default (the model's max_new_tokens), within the context
   // What the request gives; the rest is the model's generation_config.json (as for `run`).
   runtime::SamplingRequest sampling;
   std::vector<std::string> stop;  // stop strings, not included in the answer
