@@ -410,6 +410,8 @@ void HttpServer::drain(double timeout_s) {
   while (impl_->in_flight.load() > 0 && t.ms() < timeout_s * 1000) std::this_thread::sleep_for(20ms);
 }
 
+bool HttpServer::draining() const { return impl_->draining.load(); }
+
 void HttpServer::stop() {
   // run() may be about to start listening on another thread: wait for it, so the
   // stop is not lost (or it sees stop_requested and does not listen at all).

@@ -54,6 +54,8 @@ class HttpServer {
   // Graceful shutdown, step 1: new requests get 503; waits (up to timeout_s) until the
   // requests being answered, streams included, have finished.
   void drain(double timeout_s);
+  // True from the moment drain() was called: every request submitted after that gets 503.
+  bool draining() const;
   // Stops accepting and closes the listening socket; run() returns. Streams still
   // open are cut (call drain() first). Safe from any thread, not from a signal handler.
   void stop();

@@ -40,8 +40,10 @@ class FakeSequence : public Sequence {
  public:
   FakeSequence(std::vector<std::string> tokens, int max_tokens, std::vector<std::string> stop,
                std::vector<std::string> image_keys, int image_tokens_each,
-               const FakeEngine::Options& options, LruCache<int>& cache, bool fail_midway)
-      : tokens_(std::move(tokens)),
+               const FakeEngine::Options& options, LruCache<int>& cache, bool fail_midway,
+               FakeEngine& engine)
+      : engine_(engine),
+        tokens_(std::move(tokens)),
         max_tokens_(max_tokens),
         stop_(std::move(stop)),
         image_keys_(std::move(image_keys)),
@@ -58,6 +60,7 @@ class FakeSequence : public Sequence {
   std::string step() override {
     KANTU_CHECK(!finished_, "step() after the end");
     if (steps_ == 0) encode_and_prefill();
+    engine_.wait_while_held();
     Timer t;
     if (options_.token_delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.token_delay_ms));
@@ -113,6 +116,7 @@ class FakeSequence : public Sequence {
     stats_.prefill_ms = p.ms();
   }
 
+  FakeEngine& engine_;
   std::vector<std::string> tokens_;
   int max_tokens_;
   runtime::StopStringMatcher stop_;
@@ -135,10 +139,36 @@ int FakeEngine::image_tokens(int64_t max_pixels) {
   return static_cast<int>(std::clamp<int64_t>(max_pixels / (32 * 32), 1, 16384));
 }
 
+void FakeEngine::hold_steps() {
+  std::lock_guard lock(hold_mutex_);
+  held_ = true;
+}
+
+void FakeEngine::release_steps() {
+  {
+    std::lock_guard lock(hold_mutex_);
+    held_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+int FakeEngine::parked_steps() const {
+  std::lock_guard lock(hold_mutex_);
+  return parked_;
+}
+
+void FakeEngine::wait_while_held() {
+  std::unique_lock lock(hold_mutex_);
+  ++parked_;
+  hold_cv_.wait(lock, [&] { return !held_; });
+  --parked_;
+}
+
 std::vector<StepResult> FakeEngine::step_batch(std::span<Sequence* const> seqs) {
   size_t largest = largest_batch_.load();
   while (seqs.size() > largest && !largest_batch_.compare_exchange_weak(largest, seqs.size())) {
   }
+  wait_while_held();
   ++batches_;
   Timer t;
   // Like the real model, one batched pass costs about one token's time whatever the
@@ -203,7 +233,7 @@ std::unique_ptr<Sequence> FakeEngine::prepare(const ChatRequest& request) {
   }
   auto seq = std::make_unique<FakeSequence>(fake_tokenize(answer), max_tokens, params.stop,
                                             std::move(keys), per_image, options_, cache_,
-                                            last_user.find("__fail__") != std::string::npos);
+                                            last_user.find("__fail__") != std::string::npos, *this);
   seq->set_prompt_tokens(static_cast<int>(prompt_tokens), static_cast<int>(image_total));
   return seq;
 }

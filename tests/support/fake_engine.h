@@ -5,12 +5,16 @@
 // strings, the context limit, the image cache and a per-token delay, like the real
 // engine; a batched step (step_batch) costs one delay whatever its size, like the real
 // model's memory-bound decode. A user text containing "__fail__" makes the third step
-// throw, to exercise mid-generation failures.
+// throw, to exercise mid-generation failures. hold_steps() parks every decode step until
+// release_steps(), so a test can keep a sequence running for as long as it needs (a
+// token delay only makes that likely, and a loaded machine breaks "likely").
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "server/engine.h"
@@ -41,8 +45,22 @@ class FakeEngine : public Engine {
   // The fake's token count for an image under a pixel budget (0 = default).
   static int image_tokens(int64_t max_pixels);
 
+  // While held, a step waits (before producing its token) until release_steps(). Release
+  // before the server shuts down: its engine thread may be parked here.
+  void hold_steps();
+  void release_steps();
+  // Steps parked right now (a test waits for 1 to know its sequence is mid-generation).
+  int parked_steps() const;
+
+  // Called by every step before it produces a token.
+  void wait_while_held();
+
  private:
   Options options_;
+  mutable std::mutex hold_mutex_;
+  std::condition_variable hold_cv_;
+  bool held_ = false;
+  int parked_ = 0;
   LruCache<int> cache_;  // image key -> its token count ("embedding")
   std::atomic<size_t> batches_{0};
   std::atomic<size_t> largest_batch_{0};

@@ -345,24 +345,42 @@ TEST(HttpServer, SixteenConcurrentClients) {
   EXPECT_EQ(ok, 16);
 }
 
+// Polls `done` until it holds or `timeout_ms` passed; says whether it held. Tests wait
+// for the state they assert on, never for time to pass: CI's 2 shared cores under
+// AddressSanitizer make any fixed sleep too short now and then.
+bool wait_until(const std::function<bool()>& done, double timeout_ms = 30000) {
+  Timer t;
+  while (!done()) {
+    if (t.ms() > timeout_ms) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+// Lets held engine steps go on scope exit, so a failed expectation cannot leave the
+// server's engine thread parked (its shutdown would wait for it forever).
+struct ReleaseSteps {
+  FakeEngine& engine;
+  ~ReleaseSteps() { engine.release_steps(); }
+};
+
 TEST(HttpServer, OverloadIs503WithRetryAfter) {
-  FakeEngine::Options eo;
-  eo.token_delay_ms = 30;
   ServerOptions so;
   so.scheduler = {1, 0};  // one sequence, no queue
-  TestServer s(eo, so);
-  std::atomic<bool> first_started{false};
+  TestServer s({}, so);
+  ReleaseSteps release{s.engine};
+  // The first sequence is parked mid-generation, so it holds the only slot for as long
+  // as the test needs (a token delay kept it busy only on a machine fast enough).
+  s.engine.hold_steps();
   std::thread busy([&] {
     Json body = {{"messages", user("a fairly long question to keep it busy")}, {"stream", true}};
-    raw_post(s.port, "/v1/chat/completions", body.dump(), [&](const std::string& b) {
-      if (b.find("content") != std::string::npos) first_started = true;
-      return true;
-    }, nullptr);
+    raw_post(s.port, "/v1/chat/completions", body.dump(), nullptr, nullptr);
   });
-  while (!first_started) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(wait_until([&] { return s.engine.parked_steps() == 1; }));
   auto r = s.chat({{"messages", user("hi")}});
   expect_openai_error(r, 503);
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  s.engine.release_steps();
   busy.join();
 }
 
@@ -516,27 +534,36 @@ TEST(HttpServer, MetricsCountRequestsAndTokens) {
 }
 
 TEST(HttpServer, DrainFinishesStreamsAndRefusesNewWork) {
-  FakeEngine::Options eo;
-  eo.token_delay_ms = 10;
-  TestServer s(eo);
+  TestServer s;
+  ReleaseSteps release{s.engine};
+  // The stream is parked mid-generation until the test lets it go: it is still running
+  // when the drain starts and when the late request comes, however slow the machine.
+  s.engine.hold_steps();
   std::atomic<bool> started{false};
   std::string text;
   std::thread streamer([&] {
-    // ~100 fake tokens at 10 ms: the stream outlives the late request below.
-    Json body = {{"messages", user("drain me please " + std::string(300, 'd'))}, {"stream", true}};
+    Json body = {{"messages", user("drain me please")}, {"stream", true}};
     raw_post(s.port, "/v1/chat/completions", body.dump(), [&](const std::string&) {
       started = true;
       return true;
     }, &text);
   });
-  while (!started) std::this_thread::sleep_for(1ms);
-  std::thread drainer([&] { s.http.drain(10); });
-  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(wait_until([&] { return started && s.engine.parked_steps() == 1; }));
+  std::atomic<bool> drained{false};
+  std::thread drainer([&] {
+    s.http.drain(60);
+    drained = true;
+  });
+  EXPECT_TRUE(wait_until([&] { return s.http.draining(); }));
   expect_openai_error(s.chat({{"messages", user("late")}}), 503);
+  EXPECT_FALSE(drained) << "drain returned while a stream was still generating";
+  s.engine.release_steps();
   drainer.join();
+  // Stop at once, as `kantu serve` does after the drain: it cuts whatever is still open.
+  s.http.stop();
   streamer.join();
   EXPECT_NE(text.find("data: [DONE]"), std::string::npos) << text;
-  EXPECT_NE(text.find("\"finish_reason\":\"stop\""), std::string::npos);
+  EXPECT_NE(text.find("\"finish_reason\":\"stop\""), std::string::npos) << text;
 }
 
 }  // namespace
