@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "hub/cache_scan.h"
 #include "hub/pull.h"
+#include "models/model.h"
 
 namespace kantu::cli {
 
@@ -30,7 +31,9 @@ void add_list_command(CLI::App& app) {
   cmd->callback([a] {
     const hub::HubConfig config = hub::HubConfig::from_env();
     std::vector<hub::CachedModel> models;
-    for (hub::CachedModel& m : hub::scan_cache(config))
+    // The family's checks of its configs, the same Model::load makes (its profile).
+    const hub::ModelCheck family_checks = [](const ModelFolder& model) { models::profile_of(model); };
+    for (hub::CachedModel& m : hub::scan_cache(config, family_checks))
       if (a->all || m.runnable) models.push_back(std::move(m));
     if (a->json) {
       Json out = Json::array();

@@ -71,7 +71,7 @@ int64_t size_of(const fs::path& p) {
 }
 
 void add_model(const HubConfig& config, const RepoCache& cache, const std::string& commit,
-               const std::vector<std::string>& refs, const std::string& tag,
+               const std::vector<std::string>& refs, const std::string& tag, const ModelCheck& check,
                std::vector<CachedModel>* out) {
   CachedModel m;
   m.name = tag.empty() ? cache.repo_id() : cache.repo_id() + ":" + tag;
@@ -91,6 +91,7 @@ void add_model(const HubConfig& config, const RepoCache& cache, const std::strin
   for (const PulledFile& f : found->files) m.bytes += f.size;
   try {
     const ModelFolder model = ModelFolder::open_any(m.path, m.mmproj, {});
+    if (check) check(model);
     for (const auto& [dtype, stats] : weight_stats(model.weights()).dtypes) m.weight_types.push_back(dtype);
     m.runnable = true;
   } catch (const Error& e) {
@@ -101,7 +102,7 @@ void add_model(const HubConfig& config, const RepoCache& cache, const std::strin
 
 }  // namespace
 
-std::vector<CachedModel> scan_cache(const HubConfig& config) {
+std::vector<CachedModel> scan_cache(const HubConfig& config, const ModelCheck& check) {
   std::vector<CachedModel> models;
   for (const std::string& folder : sorted_dirs(config.cache_dir)) {
     const std::optional<std::string> repo = repo_id_from_folder(folder);
@@ -127,8 +128,8 @@ std::vector<CachedModel> scan_cache(const HubConfig& config) {
             name.find("mmproj") == std::string::npos && !gguf_file_tag(name).empty())
           tags.insert(gguf_file_tag(name));
       }
-      if (folder_model) add_model(config, cache, commit, names, "", &models);
-      for (const std::string& tag : tags) add_model(config, cache, commit, names, tag, &models);
+      if (folder_model) add_model(config, cache, commit, names, "", check, &models);
+      for (const std::string& tag : tags) add_model(config, cache, commit, names, tag, check, &models);
     }
   }
   return models;
@@ -179,7 +180,7 @@ RemoveReport remove_from_cache(const HubConfig& config, const ModelRef& ref,
     const std::optional<PullResult> found = find_cached(config, ref, options);
     if (!found) fail(ErrorKind::kNotFound, ref.str(), " is not (completely) in the snapshot ", *commit);
     std::set<std::string> keep;  // what the snapshot's other quantizations still need
-    for (const CachedModel& other : scan_cache(config)) {
+    for (const CachedModel& other : scan_cache(config, nullptr)) {  // paths only: no judging
       if (other.commit != *commit || other.name == ref.str() || other.name.rfind(ref.repo + ":", 0) != 0) continue;
       keep.insert(other.path);
       if (!other.mmproj.empty()) keep.insert(other.mmproj);

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hub/hub_config.h"
 #include "hub/model_ref.h"
+
+namespace kantu {
+class ModelFolder;
+}  // namespace kantu
 
 namespace kantu::hub {
 
@@ -24,9 +29,15 @@ struct CachedModel {
   std::string problem;            // why not, when !runnable
 };
 
+// What judges an opened model beyond ModelFolder::open: the family's own checks of its
+// configs (models::profile_of), which hub, below the model families, is handed. Throws
+// Error for a model that cannot run; its message becomes CachedModel::problem.
+using ModelCheck = std::function<void(const ModelFolder&)>;
+
 // Every model in the cache, one per snapshot (one per quantization in a GGUF snapshot),
-// each opened and validated as `kantu run` would (cheap: headers and configs only).
-std::vector<CachedModel> scan_cache(const HubConfig& config);
+// each opened and validated as `kantu run` would (cheap: headers and configs only) and
+// then given to `check` (if any).
+std::vector<CachedModel> scan_cache(const HubConfig& config, const ModelCheck& check);
 
 struct RemoveReport {
   std::vector<std::string> removed;  // folders, snapshot files and blobs taken out

@@ -1,6 +1,8 @@
 // The registry: formats identifies a model's family (config.json model_type /
 // architectures, or GGUF metadata: formats/model_family.h); this table says which
 // models/<family>/ implements it. A new family adds one row here and one in formats.
+#include <tuple>
+
 #include "core/error.h"
 #include "formats/preprocessor_config.h"
 #include "image/preprocess.h"
@@ -118,13 +120,44 @@ ModelProfile chat_profile(const ModelFolder& model) {
   return p;
 }
 
-ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults) {
+namespace {
+
+// The processor cuts 3-channel patches of patch_size^2 pixels over temporal_patch_size
+// frames and orders them in merge_size^2 windows: the tower must read exactly those.
+void check_processor_fits_tower(const ModelFolder& model, const ImagePreprocessConfig& image,
+                                const blocks::QwenVisionConfig& tower) {
+  for (auto [key, tower_key, value, expected] :
+       {std::tuple{"patch_size", "patch_size", int64_t{image.patch_size}, tower.patch_size},
+        {"temporal_patch_size", "temporal_patch_size", int64_t{image.temporal_patch_size},
+         tower.temporal_patch_size},
+        {"merge_size", "spatial_merge_size", int64_t{image.merge_size}, tower.spatial_merge_size}}) {
+    if (value != expected) {
+      fail(ErrorKind::kCorrupt, processor_origin(model), key, " ", value, " contradicts ", model.config_path(),
+           ": vision_config.", tower_key, " ", expected);
+    }
+  }
+  if (tower.in_channels != 3) {
+    fail(ErrorKind::kCorrupt, model.config_path(), ": vision_config.in_channels ", tower.in_channels,
+         " must be 3 (the image processor gives RGB patches)");
+  }
+}
+
+}  // namespace
+
+std::string processor_origin(const ModelFolder& model) {
+  return model.preprocessor_json().is_null() ? cat(model.dir(), ": the image processor's default ")
+                                             : cat(model.preprocessor_path(), ": ");
+}
+
+ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults,
+                            const blocks::QwenVisionConfig* tower) {
   ModelProfile p = chat_profile(model);
   const PreprocessorConfig pre =
       model.preprocessor_json().is_null()
           ? defaults
           : parse_preprocessor_config(model.preprocessor_json(), model.preprocessor_path(), defaults);
   p.image = image_preprocess_config(pre);
+  if (tower) check_processor_fits_tower(model, p.image, *tower);
   return p;
 }
 

@@ -15,6 +15,7 @@
 #include "models/blocks/binder.h"
 #include "models/blocks/decoder.h"
 #include "models/blocks/positions.h"
+#include "models/blocks/qwen_vision.h"
 #include "models/model.h"
 
 namespace kantu::models {
@@ -78,10 +79,18 @@ const Family& family_for(ModelFamily id);
 // vision, and the chat format its template is rendered with.
 ModelProfile chat_profile(const ModelFolder& model);
 
-// The profile every family builds the same way: its model_type, the chat format its
+// The profile every Qwen-VL family builds the same way: its model_type, the chat format its
 // template is rendered with, and the image settings of preprocessor_config.json (or the
-// GGUF mmproj) over the family's processor defaults.
-ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults);
+// GGUF mmproj) over the family's processor defaults, checked against the vision tower of
+// config.json (`tower`; null for a text-only model): a processor whose patches the tower
+// cannot read (patch_size, temporal_patch_size, merge_size) is Error(kCorrupt) naming
+// both keys. Loading the model and `kantu list`/`info` judge a folder by this.
+ModelProfile family_profile(const ModelFolder& model, const PreprocessorConfig& defaults,
+                            const blocks::QwenVisionConfig* tower);
+
+// How an error about the image processor's settings begins: "<preprocessor_config.json
+// path>: ", or, for a folder without one, "<model dir>: the image processor's default ".
+std::string processor_origin(const ModelFolder& model);
 
 // The ids generation stops on, for every family alike: the eos list of
 // generation_config.json, else config.json's (top level, then text_config: see

@@ -78,11 +78,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, int threads,
   const models::ModelProfile& profile = e->model_->profile();
   e->chat_ = profile.chat;
   if (!e->chat_) fail(profile.chat_error_kind, profile.chat_error);
-  e->image_config_ = profile.image;
-  if (e->model_->has_vision() && e->image_config_.patch_dim() != e->model_->patch_dim())
-    fail(ErrorKind::kCorrupt, model_dir, ": the image processor gives patches of ",
-         e->image_config_.patch_dim(), " values but the vision tower expects ",
-         e->model_->patch_dim());
+  e->image_config_ = profile.image;  // the family checked it fits the vision tower
   e->defaults_ = generation_defaults(generation, e->model_->eos_ids());
   e->prefix_key_ = prefix_model_key(*e->model_, weights);
   return e;

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "core/json.h"
+#include "core/mapped_file.h"
 #include "core/subprocess.h"
 #include "support/env_scope.h"
 #include "support/gguf_pair.h"
@@ -383,6 +385,65 @@ TEST(HubCli, AHandLaidCacheRunsWithoutNetwork) {
   const Json list = parse_json(run_hub_kantu({"list", "--json"}).out, "list");
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["name"], "hand/tiny-c");
+}
+
+// A snapshot whose preprocessor_config.json its family refuses is listed as not runnable,
+// with the message `kantu run` gives: list judges it by the family's profile, as Model::load
+// does (ModelFolder::open only reads the file).
+TEST(HubCli, ListRefusesAPreprocessorConfigTheFamilyRefuses) {
+  struct Broken {
+    std::string repo;  // hand/<name>
+    std::string model;  // shared tiny model
+    std::string preprocessor;  // its preprocessor_config.json, replaced
+    std::string problem;
+  };
+  const auto edited = [](const std::string& model, const std::function<void(Json&)>& edit) {
+    Json j = parse_json(read_file(test::testdata("models/" + model + "/preprocessor_config.json")), "pre");
+    edit(j);
+    return j.dump(2);
+  };
+  const std::vector<Broken> cases = {
+      {"hand/a-malformed", "qwen3vl-tiny-a", "{\"patch_size\": ", "preprocessor_config.json"},
+      {"hand/b-std", "qwen3vl-tiny-a", edited("qwen3vl-tiny-a", [](Json& j) { j["image_std"] = {0.5, 0, 0.5}; }),
+       "preprocessor_config.json: image_std must be"},
+      {"hand/c-patch", "qwen3vl-tiny-a", edited("qwen3vl-tiny-a", [](Json& j) { j["patch_size"] = 14; }),
+       "preprocessor_config.json: patch_size 14 contradicts"},
+      {"hand/d-merge", "qwen2vl-tiny-a", edited("qwen2vl-tiny-a", [](Json& j) { j["merge_size"] = 1; }),
+       "preprocessor_config.json: merge_size 1 contradicts"},
+      {"hand/e-crop", "llava15-tiny-a",
+       edited("llava15-tiny-a", [](Json& j) { j["crop_size"] = {{"height", 224}, {"width", 224}}; }),
+       "preprocessor_config.json: crop_size 224x224 contradicts"},
+  };
+  const std::string cache = test::make_temp_dir("hub_e2e") + "/hub";
+  for (const Broken& c : cases) {
+    test::MockRepo repo = test::mock_repo_from_folder(c.repo, test::testdata("models/" + c.model), kCommit);
+    for (test::MockFile& f : repo.files)
+      if (f.path == "preprocessor_config.json") f.content = c.preprocessor;
+    test::write_cache_by_hand(cache, repo);
+  }
+  HubEnv env("http://127.0.0.1:9", cache);
+  env.set("HF_HUB_OFFLINE", "1");
+
+  auto r = run_hub_kantu({"list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(parse_json(r.out, "list"), Json::array());
+  r = run_hub_kantu({"list", "--all", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json all = parse_json(r.out, "list --all");
+  ASSERT_EQ(all.size(), cases.size()) << r.out;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].repo);
+    EXPECT_EQ(all[i]["name"], cases[i].repo);
+    EXPECT_EQ(all[i]["runnable"], false);
+    const std::string problem = all[i].value("problem", "");
+    EXPECT_NE(problem.find(cases[i].problem), std::string::npos) << problem;
+    // The same words as the loader's refusal.
+    const auto run = run_hub_kantu(greedy_args(cases[i].repo));
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.err.find(problem), std::string::npos) << run.err << "\nlist: " << problem;
+  }
+  r = run_hub_kantu({"list", "--all"});
+  EXPECT_NE(r.out.find("cannot run: " + all[2]["problem"].get<std::string>()), std::string::npos) << r.out;
 }
 
 }  // namespace

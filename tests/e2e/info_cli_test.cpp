@@ -128,5 +128,21 @@ TEST(InfoCli, MalformedConfigIsCorrupt) {
   EXPECT_NE(r.err.find("config.json"), std::string::npos) << r.err;
 }
 
+// The family judges preprocessor_config.json against config.json (its profile, as
+// Model::load): a patch_size the vision tower does not read is refused by name.
+TEST(InfoCli, PreprocessorContradictingTheVisionTowerIsCorrupt) {
+  const std::string dir = test::copy_tiny_model("qwen3vl-tiny-a", "info_pre");
+  Json pre = Json::parse(read_file(dir + "/preprocessor_config.json"));
+  pre["patch_size"] = 14;
+  test::write_text_file(dir + "/preprocessor_config.json", pre.dump());
+  const auto r = info(dir);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find(dir + "/preprocessor_config.json: patch_size 14 contradicts " + dir +
+                       "/config.json: vision_config.patch_size 16"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
 }  // namespace
 }  // namespace kantu

@@ -55,6 +55,13 @@ ModelProfile profile(const ModelFolder& model) {
     fail(ErrorKind::kUnsupported, model.preprocessor_path(), ": LLaVA-NeXT tiles must be square (crop_size ",
          image.clip.crop_height, "x", image.clip.crop_width, ")");
   }
+  // The processor's crops are the tower's input images (CLIP learns one position per patch).
+  if (model.has_vision() &&
+      (image.clip.crop_height != c.vision.image_size || image.clip.crop_width != c.vision.image_size)) {
+    fail(ErrorKind::kCorrupt, processor_origin(model), "crop_size ", image.clip.crop_height, "x",
+         image.clip.crop_width, " contradicts ", model.config_path(), ": vision_config.image_size ",
+         c.vision.image_size);
+  }
   image.patch_size = static_cast<int>(c.vision.patch_size);
   image.temporal_patch_size = 1;
   image.merge_size = 1;

@@ -17,7 +17,8 @@ ModelProfile profile(const ModelFolder& model) {
   d.max_pixels = 28 * 28 * 1280;
   d.image_mean = {0.48145466f, 0.4578275f, 0.40821073f};
   d.image_std = {0.26862954f, 0.26130258f, 0.27577711f};
-  return family_profile(model, d);
+  const Config c = config_of(model);
+  return family_profile(model, d, c.has_vision ? &c.vision : nullptr);
 }
 
 FamilyModel build(const ModelFolder& model, const WeightStore& store) {

@@ -10,7 +10,9 @@ namespace kantu::models::qwen3vl {
 ModelProfile profile(const ModelFolder& model) {
   // Qwen3-VL's processor: 16-pixel patches, mean = std = 0.5, 65536 .. 16777216 pixels
   // (the PreprocessorConfig defaults).
-  return family_profile(model, PreprocessorConfig{});
+  const Config c = config_of(model);
+  const blocks::QwenVisionConfig tower = vision_config(c);
+  return family_profile(model, PreprocessorConfig{}, c.has_vision ? &tower : nullptr);
 }
 
 FamilyModel build(const ModelFolder& model, const WeightStore& store) {

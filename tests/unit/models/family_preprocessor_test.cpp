@@ -70,6 +70,21 @@ TEST(FamilyPreprocessorConfig, EachFamilyRejectsBadKeysOfItsProcessor) {
        "image_grid_pinpoints must be"},
       {"llava-next-tiny-a", [](Json& j) { j["crop_size"] = {{"height", 336}, {"width", 300}}; },
        K::kUnsupported, "tiles must be square"},
+      // Keys that contradict the vision tower of config.json: patches it could not read.
+      {"qwen3vl-tiny-a", [](Json& j) { j["patch_size"] = 14; }, K::kCorrupt,
+       "patch_size 14 contradicts "},
+      {"qwen3vl-tiny-a", [](Json& j) { j["patch_size"] = 14; }, K::kCorrupt,
+       "config.json: vision_config.patch_size 16"},
+      {"qwen3vl-tiny-a", [](Json& j) { j["temporal_patch_size"] = 1; }, K::kCorrupt,
+       "temporal_patch_size 1 contradicts"},
+      {"qwen25vl-tiny-a", [](Json& j) { j["merge_size"] = 1; }, K::kCorrupt,
+       ": vision_config.spatial_merge_size 2"},
+      {"qwen2vl-tiny-a", [](Json& j) { j["patch_size"] = 16; }, K::kCorrupt,
+       ": vision_config.patch_size 14"},
+      {"llava15-tiny-a", [](Json& j) { j["crop_size"] = {{"height", 224}, {"width", 224}}; }, K::kCorrupt,
+       "crop_size 224x224 contradicts"},
+      {"llava-next-tiny-a", [](Json& j) { j["crop_size"] = {{"height", 224}, {"width", 224}}; }, K::kCorrupt,
+       ": vision_config.image_size 336"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const BadPreprocessor& c = cases[i];
