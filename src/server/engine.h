@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "runtime/generation_defaults.h"
+#include "server/lru_cache.h"
 
 namespace kantu::runtime {
 class PrefixCache;
@@ -109,6 +110,8 @@ class Engine {
   virtual std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) = 0;
   // The prefix KV cache the engine reuses prompts from (for /metrics); null: none.
   virtual std::shared_ptr<const runtime::PrefixCache> prefix_cache() const { return nullptr; }
+  // What the image-embedding cache holds now (for /metrics; any thread); none: no cache.
+  virtual std::optional<CacheUsage> image_cache_usage() const { return std::nullopt; }
 };
 
 }  // namespace kantu::server

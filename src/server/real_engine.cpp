@@ -400,6 +400,7 @@ class RealEngine : public Engine {
   }
 
   std::shared_ptr<const runtime::PrefixCache> prefix_cache() const override { return s_->prefix; }
+  std::optional<CacheUsage> image_cache_usage() const override { return s_->cache.usage(); }
 
   std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override {
     std::vector<StepResult> results(seqs.size());
