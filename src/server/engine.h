@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "runtime/generation_defaults.h"
+#include "server/lru_cache.h"
 
 namespace kantu::runtime {
 class PrefixCache;
@@ -41,7 +42,7 @@ struct ChatMessage {
 };
 
 struct GenerationParams {
-  int max_tokens = 0;  // 0 = as many as fit in the context (capped by the engine default)
+  int max_tokens = 0;  // 0 = the engine's default (the model's max_new_tokens), within the context
   // What the request gives; the rest is the model's generation_config.json (as for `run`).
   runtime::SamplingRequest sampling;
   std::vector<std::string> stop;  // stop strings, not included in the answer
@@ -109,6 +110,8 @@ class Engine {
   virtual std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) = 0;
   // The prefix KV cache the engine reuses prompts from (for /metrics); null: none.
   virtual std::shared_ptr<const runtime::PrefixCache> prefix_cache() const { return nullptr; }
+  // What the image-embedding cache holds now (for /metrics; any thread); none: no cache.
+  virtual std::optional<CacheUsage> image_cache_usage() const { return std::nullopt; }
 };
 
 }  // namespace kantu::server

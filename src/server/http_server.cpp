@@ -381,6 +381,11 @@ HttpServer::~HttpServer() {
 void HttpServer::set_engine(Engine* engine) {
   impl_->engine = engine;
   impl_->metrics.set_prefix_cache(engine ? engine->prefix_cache() : nullptr);
+  std::function<CacheUsage()> image_cache;
+  if (engine && engine->image_cache_usage()) {
+    image_cache = [engine] { return engine->image_cache_usage().value_or(CacheUsage{}); };
+  }
+  impl_->metrics.set_image_cache(std::move(image_cache));
 }
 
 int HttpServer::bind() {

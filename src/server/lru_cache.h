@@ -17,6 +17,12 @@
 
 namespace kantu::server {
 
+// What a cache holds at one moment (for /metrics).
+struct CacheUsage {
+  size_t bytes = 0;
+  size_t entries = 0;
+};
+
 template <typename V>
 class LruCache {
  public:
@@ -58,6 +64,11 @@ class LruCache {
   size_t size() const {
     std::lock_guard lock(mutex_);
     return entries_.size();
+  }
+  // Both under one lock, so a scrape never pairs one moment's bytes with another's count.
+  CacheUsage usage() const {
+    std::lock_guard lock(mutex_);
+    return {used_, entries_.size()};
   }
 
  private:

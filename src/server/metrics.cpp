@@ -102,6 +102,11 @@ void Metrics::set_prefix_cache(std::shared_ptr<const runtime::PrefixCache> cache
   prefix_cache_ = std::move(cache);
 }
 
+void Metrics::set_image_cache(std::function<CacheUsage()> usage) {
+  std::lock_guard lock(mutex_);
+  image_cache_usage_ = std::move(usage);
+}
+
 std::string Metrics::prefix_cache_text() const {
   if (!prefix_cache_) return "";
   const runtime::PrefixCacheStats s = prefix_cache_->stats();
@@ -151,6 +156,12 @@ std::string Metrics::render() const {
   counter(o, "kantu_completion_tokens_total", "Tokens generated.", completion_tokens_);
   counter(o, "kantu_image_cache_total", "Image-embedding cache lookups.",
           {{"result=\"hit\"", cache_hits_}, {"result=\"miss\"", cache_misses_}});
+  if (image_cache_usage_) {
+    const CacheUsage u = image_cache_usage_();
+    gauge(o, "kantu_image_cache_bytes", "Bytes the image-embedding cache holds (--cache-mb bounds it).",
+          u.bytes);
+    gauge(o, "kantu_image_cache_entries", "Image embeddings the cache holds.", u.entries);
+  }
   o << memory_text() << prefix_cache_text();
   family(o, "kantu_stage_seconds", "histogram", "Latency of each request stage.");
   for (int s = 0; s < kNumStages; ++s) {

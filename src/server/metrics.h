@@ -4,10 +4,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include "server/lru_cache.h"
 
 namespace kantu::runtime {
 class PrefixCache;
@@ -27,6 +30,10 @@ class Metrics {
   void set_memory_budget(const MemoryBudget* budget);
   // Adds the prefix KV cache's counters and gauges (kantu_prefix_cache_*).
   void set_prefix_cache(std::shared_ptr<const runtime::PrefixCache> cache);
+  // Adds the image-embedding cache's gauges (kantu_image_cache_{bytes,entries}), asked at
+  // every scrape; empty: none. A scrape calls it under the metrics lock, so once this
+  // returned with another (or none) the old one is no longer called.
+  void set_image_cache(std::function<CacheUsage()> usage);
   void count_request(const std::string& endpoint, int status);
   void add_tokens(int64_t prompt_tokens, int64_t completion_tokens);
   void observe(Stage stage, double seconds);
@@ -63,6 +70,7 @@ class Metrics {
   std::array<Histogram, kNumStages> stages_{};
   const MemoryBudget* memory_ = nullptr;
   std::shared_ptr<const runtime::PrefixCache> prefix_cache_;
+  std::function<CacheUsage()> image_cache_usage_;
 };
 
 }  // namespace kantu::server

@@ -44,6 +44,7 @@ struct Shared {
   int64_t context = 0;
   std::string model_id;
   runtime::GenerationDefaults defaults;  // generation_config.json: what a request leaves out
+  int64_t default_max_tokens = 0;        // its max_new_tokens, else options.default_max_tokens
   LruCache<models::VisionOutput> cache;
   std::shared_ptr<runtime::PrefixCache> prefix;  // keys and values of earlier requests
   std::string prefix_key;                        // this model's in it
@@ -369,7 +370,7 @@ class RealEngine : public Engine {
     }
     int max_tokens = static_cast<int>(p.max_tokens > 0 ? p.max_tokens
                                                        : std::min<int64_t>(s_->context - n,
-                                                                           s_->options.default_max_tokens));
+                                                                           s_->default_max_tokens));
 
     // Admission by memory (waits its turn, or 503/413), then the pixels.
     plan.kv = s_->model->sequence_bytes(n + max_tokens);
@@ -399,6 +400,7 @@ class RealEngine : public Engine {
   }
 
   std::shared_ptr<const runtime::PrefixCache> prefix_cache() const override { return s_->prefix; }
+  std::optional<CacheUsage> image_cache_usage() const override { return s_->cache.usage(); }
 
   std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override {
     std::vector<StepResult> results(seqs.size());
@@ -448,6 +450,9 @@ std::unique_ptr<Engine> load_real_engine(const std::string& model_dir,
   const GenerationConfig generation = folder.generation();
   shared->model = models::Model::load(std::move(folder), {options.threads, options.weights});
   shared->defaults = runtime::generation_defaults(generation, shared->model->eos_ids());
+  // Not defaults.max_new_tokens: that is run's 256 when the config has none, and the
+  // server keeps its own default then.
+  shared->default_max_tokens = generation.max_new_tokens.value_or(options.default_max_tokens);
   const models::ModelProfile& profile = shared->model->profile();
   shared->chat = profile.chat;
   if (!shared->chat) fail(profile.chat_error_kind, profile.chat_error);

@@ -25,7 +25,10 @@ struct RealEngineOptions {
   int threads = 0;               // compute threads (0 = one per core)
   models::WeightOptions weights; // --weights / --vision-weights / --cache-dir
   int64_t context_length = 4096; // per sequence, capped by the model's max
-  int default_max_tokens = 1024; // when a request gives no max_tokens
+  // A request without max_tokens generates up to the model's max_new_tokens
+  // (generation_config.json), as `kantu run` does; this when the model gives none. Either
+  // way at most what the context leaves after the prompt.
+  int default_max_tokens = 1024;
   size_t cache_bytes = 256u << 20;
   // The prefix KV cache (runtime/prefix_cache.h): earlier requests' keys and values, so a
   // conversation's next turn prefills only what is new (0 = off).

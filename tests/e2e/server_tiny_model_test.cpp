@@ -254,6 +254,11 @@ TEST_F(TinyServer, ChatWithImageStreamingMatchesNonStreaming) {
   }
   EXPECT_EQ(streamed, text);
   EXPECT_TRUE(cached) << "the second request with the same image should hit the cache";
+  // /metrics reads the engine's image cache: the image's embedding is in it (other tests
+  // of the suite may have left theirs).
+  const std::string m = client().Get("/metrics")->body;
+  EXPECT_GE(metric(m, "kantu_image_cache_entries"), 1) << m;
+  EXPECT_GT(metric(m, "kantu_image_cache_bytes"), 0) << m;
 }
 
 TEST_F(TinyServer, VisionCompletionEndpoint) {

@@ -2,9 +2,9 @@
 // not in the kantu binary; e2e tests and the page's browser test use the tiny real
 // models). It never loads weights: the "answer" echoes the last user text and, when an
 // image is attached, ends with a Qwen-style grounding box. It honours max_tokens, stop
-// strings, the context limit, the image cache and a per-token delay, like the real
-// engine; a batched step (step_batch) costs one delay whatever its size, like the real
-// model's memory-bound decode. A user text containing "__fail__" makes the third step
+// strings, the context limit, the image cache (4096 bytes an image token) and a
+// per-token delay, like the real engine; a batched step (step_batch) costs one delay
+// whatever its size, like the real model's memory-bound decode. A user text containing "__fail__" makes the third step
 // throw, to exercise mid-generation failures. hold_steps() parks every decode step until
 // release_steps(), so a test can keep a sequence running for as long as it needs (a
 // token delay only makes that likely, and a loaded machine breaks "likely").
@@ -36,6 +36,7 @@ class FakeEngine : public Engine {
   std::string model_id() const override { return "kantu-fake"; }
   int64_t context_length() const override { return options_.context_length; }
   std::unique_ptr<Sequence> prepare(const ChatRequest& request) override;
+  std::optional<CacheUsage> image_cache_usage() const override { return cache_.usage(); }
   std::vector<StepResult> step_batch(std::span<Sequence* const> seqs) override;
 
   // Decode batches so far and the most sequences one of them held (for tests).

@@ -511,6 +511,10 @@ TEST(HttpServer, ImageCacheHit) {
   EXPECT_FALSE(other_image["cached"].get<bool>());
   std::string m = s.client().Get("/metrics")->body;
   EXPECT_NE(m.find("kantu_image_cache_total{result=\"hit\"} 1"), std::string::npos) << m;
+  // Three embeddings held (image a at two budgets, image b); the fake's are 4096 bytes a token.
+  const size_t bytes = (2 * FakeEngine::image_tokens(0) + FakeEngine::image_tokens(300000)) * size_t{4096};
+  EXPECT_NE(m.find("kantu_image_cache_bytes " + std::to_string(bytes) + "\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("kantu_image_cache_entries 3\n"), std::string::npos) << m;
 }
 
 TEST(HttpServer, MetricsCountRequestsAndTokens) {

@@ -1,5 +1,5 @@
 // The /metrics text, pinned: every family's HELP and TYPE lines and its values in the
-// Prometheus text format, the memory plan's and the prefix cache's blocks included, in
+// Prometheus text format, the image cache's, memory plan's and prefix cache's included, in
 // the order a scraper has always seen them.
 #include "server/metrics.h"
 
@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "models/blocks/kv_cache.h"
 #include "runtime/prefix_cache.h"
+#include "server/lru_cache.h"
 #include "server/memory_budget.h"
 
 namespace kantu::server {
@@ -61,6 +62,10 @@ TEST(Metrics, TheTextIsPinned) {
   ASSERT_EQ(s.hits, 1);
   ASSERT_EQ(s.misses, 2);
   m.set_prefix_cache(cache);
+  LruCache<int> images(1000);
+  images.put("a", std::make_shared<const int>(1), 300);
+  images.put("b", std::make_shared<const int>(2), 400);
+  m.set_image_cache([&] { return images.usage(); });
 
   const std::string text = m.render();
   const std::string head =
@@ -94,6 +99,12 @@ TEST(Metrics, TheTextIsPinned) {
       "# TYPE kantu_image_cache_total counter\n"
       "kantu_image_cache_total{result=\"hit\"} 1\n"
       "kantu_image_cache_total{result=\"miss\"} 2\n"
+      "# HELP kantu_image_cache_bytes Bytes the image-embedding cache holds (--cache-mb bounds it).\n"
+      "# TYPE kantu_image_cache_bytes gauge\n"
+      "kantu_image_cache_bytes 700\n"
+      "# HELP kantu_image_cache_entries Image embeddings the cache holds.\n"
+      "# TYPE kantu_image_cache_entries gauge\n"
+      "kantu_image_cache_entries 2\n"
       "# HELP kantu_memory_limit_bytes The memory plan's total (--max-memory-mb).\n"
       "# TYPE kantu_memory_limit_bytes gauge\n"
       "kantu_memory_limit_bytes 1073741824\n"
@@ -163,10 +174,28 @@ TEST(Metrics, TheTextIsPinned) {
   EXPECT_EQ(text.substr(text.size() - tail.size()), tail);
 }
 
+// The image cache's gauges are what it holds when scraped, not when it was handed over.
+TEST(Metrics, ImageCacheGaugesAreReadAtEveryScrape) {
+  Metrics m;
+  LruCache<int> images(1000);
+  m.set_image_cache([&] { return images.usage(); });
+  EXPECT_NE(m.render().find("kantu_image_cache_bytes 0\n"), std::string::npos);
+  images.put("a", std::make_shared<const int>(1), 300);
+  images.put("b", std::make_shared<const int>(2), 400);
+  images.put("c", std::make_shared<const int>(3), 500);  // evicts a
+  images.put("d", std::make_shared<const int>(4), 50);
+  const std::string text = m.render();
+  EXPECT_NE(text.find("kantu_image_cache_bytes 950\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kantu_image_cache_entries 3\n"), std::string::npos) << text;
+  m.set_image_cache(nullptr);
+  EXPECT_EQ(m.render().find("kantu_image_cache_bytes"), std::string::npos);
+}
+
 TEST(Metrics, WithoutAMemoryPlanOrAPrefixCacheTheirBlocksAreLeftOut) {
   const std::string text = Metrics().render();
   EXPECT_EQ(text.find("kantu_memory_"), std::string::npos);
   EXPECT_EQ(text.find("kantu_prefix_cache_"), std::string::npos);
+  EXPECT_EQ(text.find("kantu_image_cache_bytes"), std::string::npos);
   EXPECT_NE(text.find("kantu_image_cache_total{result=\"miss\"} 0\n"
                       "# HELP kantu_stage_seconds Latency of each request stage.\n"),
             std::string::npos);
