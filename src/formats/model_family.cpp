@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "formats/family_sizes.h"
 #include "formats/json_fields.h"
 
 namespace kantu {
@@ -13,15 +14,16 @@ struct FamilyEntry {
   ModelFamily family;
   std::string_view model_type;    // config.json model_type
   std::string_view architecture;  // config.json architectures[]: the model class
+  const FamilySizeReaders* sizes;  // family_sizes.h
 };
 
 // The registry: one row per family.
 constexpr FamilyEntry kFamilies[] = {
-    {ModelFamily::kQwen3VL, "qwen3_vl", "Qwen3VLForConditionalGeneration"},
-    {ModelFamily::kQwen25VL, "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration"},
-    {ModelFamily::kQwen2VL, "qwen2_vl", "Qwen2VLForConditionalGeneration"},
-    {ModelFamily::kLlava, "llava", "LlavaForConditionalGeneration"},
-    {ModelFamily::kLlavaNext, "llava_next", "LlavaNextForConditionalGeneration"},
+    {ModelFamily::kQwen3VL, "qwen3_vl", "Qwen3VLForConditionalGeneration", &kQwen3VLSizes},
+    {ModelFamily::kQwen25VL, "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", &kQwen25VLSizes},
+    {ModelFamily::kQwen2VL, "qwen2_vl", "Qwen2VLForConditionalGeneration", &kQwen2VLSizes},
+    {ModelFamily::kLlava, "llava", "LlavaForConditionalGeneration", &kLlavaSizes},
+    {ModelFamily::kLlavaNext, "llava_next", "LlavaNextForConditionalGeneration", &kLlavaSizes},
 };
 
 // "qwen3_vl (Qwen3VLForConditionalGeneration), ...": what an error offers instead.
@@ -47,6 +49,13 @@ const char* model_family_architecture(ModelFamily family) {
     if (entry.family == family) return entry.architecture.data();
   }
   return "unknown";
+}
+
+const FamilySizeReaders& family_size_readers(ModelFamily family) {
+  for (const auto& entry : kFamilies) {
+    if (entry.family == family) return *entry.sizes;
+  }
+  fail(ErrorKind::kInternal, "model family ", static_cast<int>(family), " is not in the registry");
 }
 
 std::vector<std::string> supported_model_types() {

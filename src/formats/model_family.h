@@ -1,6 +1,7 @@
 // Which model family a folder holds, decided from config.json's model_type, or from the
 // model class its architectures list names when there is no model_type (GGUF pairs: from their metadata, gguf_config.h). A new family adds an enum value and a row in the table here
-// (identification) and one in models/families.cpp (implementation).
+// (identification, and the readers of its config's sizes: family_sizes.h) and one in
+// models/families.cpp (implementation).
 #pragma once
 
 #include <string>
@@ -24,6 +25,10 @@ const char* model_family_name(ModelFamily family);
 const char* model_family_architecture(ModelFamily family);
 // Every model_type kantu can run, for messages and `kantu info`.
 std::vector<std::string> supported_model_types();
+
+struct FamilySizeReaders;  // formats/family_sizes.h
+// The family's readers of the sizes in its config.json (model_summary.h, `kantu info`).
+const FamilySizeReaders& family_size_readers(ModelFamily family);
 
 // The family of a config.json: its model_type (which picks the configuration class in
 // transformers), or, when model_type is absent, the first model class of architectures
