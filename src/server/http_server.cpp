@@ -234,9 +234,12 @@ struct HttpServer::Impl {
     });
 
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      bool ready = engine.load() != nullptr;
+      // Draining is not ready: readiness probes and load balancers stop sending new work
+      // from the moment the drain starts, while the requests in flight finish.
+      bool stopping = draining.load();
+      bool ready = engine.load() != nullptr && !stopping;
       res.status = ready ? 200 : 503;
-      res.set_content(Json{{"status", ready ? "ready" : "loading"}}.dump(), kJson);
+      res.set_content(Json{{"status", stopping ? "draining" : ready ? "ready" : "loading"}}.dump(), kJson);
     });
     http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
       Engine* e = engine.load();

@@ -51,7 +51,8 @@ class HttpServer {
   int bind();
   // Serves until stop(); returns after in-flight requests finished.
   void run();
-  // Graceful shutdown, step 1: new requests get 503; waits (up to timeout_s) until the
+  // Graceful shutdown, step 1: new requests get 503, and so does /health ("draining");
+  // waits (up to timeout_s) until the
   // requests being answered, streams included, have finished.
   void drain(double timeout_s);
   // True from the moment drain() was called: every request submitted after that gets 503.

@@ -560,6 +560,14 @@ TEST(HttpServer, DrainFinishesStreamsAndRefusesNewWork) {
   });
   EXPECT_TRUE(wait_until([&] { return s.http.draining(); }));
   expect_openai_error(s.chat({{"messages", user("late")}}), 503);
+  // A load balancer's or Kubernetes' readiness probe must see the drain and stop sending.
+  // (No ASSERT here: returning early would leave the threads above unjoined.)
+  auto h = s.client().Get("/health");
+  EXPECT_TRUE(h);
+  if (h) {
+    EXPECT_EQ(h->status, 503);
+    EXPECT_EQ(Json::parse(h->body)["status"], "draining");
+  }
   EXPECT_FALSE(drained) << "drain returned while a stream was still generating";
   s.engine.release_steps();
   drainer.join();
