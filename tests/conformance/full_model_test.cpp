@@ -11,6 +11,8 @@
 // continuations are no longer comparable and the check stops.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "conformance/golden.h"
 #include "conformance/model_cache.h"
 #include "formats/model_folder.h"
@@ -32,6 +34,9 @@ constexpr double kTieMargin = 1e-4;
 struct Case : test::GoldenCase {
   std::string pixels_from;
 };
+
+// For gtest: the golden case, as GoldenCase prints it (see there why this is needed).
+void PrintTo(const Case& c, std::ostream* os) { test::PrintTo(c, os); }
 
 class FullModelGolden : public test::FullModelGoldenTest<Case> {
  protected:

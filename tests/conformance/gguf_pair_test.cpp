@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <ostream>
 
 #include "conformance/golden.h"
 #include "conformance/model_cache.h"
@@ -53,6 +54,9 @@ struct Case {
   std::string model;
   DType weights;
 };
+
+// For gtest (ctest's listing, failures): "<model> <weights>", not the raw bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << ' ' << dtype_name(c.weights); }
 
 std::string test_name(const ::testing::TestParamInfo<Case>& info) {
   return test::param_name({info.param.model, dtype_name(info.param.weights)});

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,12 @@ inline int64_t argmax(const float* x, int64_t n) {
 struct GoldenCase {
   std::string model, name;
 };
+
+// How gtest shows a case (in ctest's listing, and in failures): "<model> <name>", not the
+// raw bytes it prints for a struct without a printer. A type derived from GoldenCase needs
+// its own PrintTo (gtest's catch-all template is a better match than this one), which can
+// call this one.
+inline void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.model << ' ' << c.name; }
 
 // A parameterized test's name from its parts: joined with '_', every character gtest
 // does not allow ('/', '-', '.') made '_'.

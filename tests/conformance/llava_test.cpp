@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <ostream>
 
 #include "conformance/golden.h"
 #include "runtime/generate.h"
@@ -172,6 +173,11 @@ struct FullCase {
   const char* name;
   bool gguf;
 };
+
+// For gtest (ctest's listing, failures): "<folder> <name>[ gguf]", not the raw bytes.
+void PrintTo(const FullCase& c, std::ostream* os) {
+  *os << c.model.folder << ' ' << c.name << (c.gguf ? " gguf" : "");
+}
 
 class LlavaFullModel : public ::testing::TestWithParam<FullCase> {};
 

@@ -6,6 +6,8 @@
 // smaller than the conversation stays within its bound and stays exact.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "conformance/golden.h"
 #include "image/decode.h"
 #include "runtime/generate.h"
@@ -21,6 +23,9 @@ struct Family {
   std::string golden;  // for golden_path
   std::string name;    // the golden case
 };
+
+// For gtest (ctest's listing, failures): "<folder> <name>", not the raw bytes.
+void PrintTo(const Family& f, std::ostream* os) { *os << f.folder << ' ' << f.name; }
 
 std::string family_name(const ::testing::TestParamInfo<Family>& info) {
   return test::param_name({info.param.folder});

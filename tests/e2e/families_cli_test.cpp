@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +36,9 @@ struct Family {
   const char* golden;  // goldens/<golden>
   const char* type;    // model_type
 };
+
+// For gtest (ctest's listing, failures): the model folder, not the raw bytes.
+void PrintTo(const Family& f, std::ostream* os) { *os << f.model; }
 constexpr Family kFamilies[] = {{"qwen25vl-tiny-a", "qwen25vl", "qwen2_5_vl"},
                                 {"qwen2vl-tiny-a", "qwen2vl", "qwen2_vl"}};
 
