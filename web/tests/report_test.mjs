@@ -30,7 +30,8 @@ if (!existsSync(CHROMIUM)) {
 }
 
 const kantu = arg("--kantu");
-const testdata = arg("--testdata");
+// KANTU_TESTDATA wins over the build-time default, as for every other test.
+const testdata = process.env.KANTU_TESTDATA || arg("--testdata");
 const outDir = arg("--out");
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "kantu-report-"));
