@@ -1,28 +1,20 @@
 // The fuzz targets without libFuzzer: `NAME_fuzz PATH...` runs every file under each
-// PATH (a file or a folder) through LLVMFuzzerTestOneInput once. The regular builds (gcc,
-// release and asan) compile every target this way and run its seed corpus as a test, so a
-// target that no longer compiles, or a seed that now traps, fails the suite where it was
-// broken and not only in CI's clang fuzz stage.
+// PATH (a file or a folder) through LLVMFuzzerTestOneInput once. The release build (gcc)
+// compiles every target this way and runs its seed corpus as a test, so a target that no
+// longer compiles, or a seed that now traps, fails the suite where it was broken and not
+// only in CI's clang fuzz stage.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <string>
 #include <vector>
+
+#include "core/mapped_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
-
-namespace {
-
-std::vector<uint8_t> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
@@ -47,8 +39,8 @@ int main(int argc, char** argv) {
   }
   std::sort(inputs.begin(), inputs.end());
   for (const auto& path : inputs) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    const std::string bytes = kantu::read_file(path);
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
   std::printf("%zu inputs ran\n", inputs.size());
   return 0;
